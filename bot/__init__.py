@@ -1,0 +1,1 @@
+"""Newsdesk front ends: the CLI, the REPL and the Telegram bot."""

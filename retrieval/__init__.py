@@ -1,0 +1,1 @@
+"""Newsdesk core: ingest news coverage, retrieve passages, answer with checked citations."""

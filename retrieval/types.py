@@ -1,0 +1,134 @@
+"""Plain data passed between ingest, retrieval, answering and the front ends."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+AnswerMode = Literal["extractive", "llm"]
+
+
+@dataclass(frozen=True)
+class Article:
+    """One parsed article, ready to chunk."""
+
+    doc_id: str
+    title: str
+    text: str
+    outlet: str = ""
+    published: date | None = None
+    url: str = ""
+    author: str = ""
+    source: str = ""  # where it came from (a file path, "file.jsonl#doc", or a URL); used by --prune
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A sentence-aligned span of an article; `text == article.text[start:end]`."""
+
+    doc_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with the article fields needed to cite it."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    title: str
+    outlet: str
+    published: date | None
+    url: str
+    start: int
+    end: int
+    score: float = 0.0  # fused retrieval score (higher is better)
+    similarity: float = 0.0  # cosine similarity of question and chunk
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer; `quote` is verbatim text of the article."""
+
+    n: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    outlet: str
+    published: date | None
+    url: str
+    quote: str
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["published"] = self.published.isoformat() if self.published else None
+        return data
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation, for follow-up questions."""
+
+    question: str
+    answer: str
+    standalone_question: str = ""
+
+
+@dataclass
+class Verification:
+    """What the citation check found in an LLM answer."""
+
+    ok: bool
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+    fallback: str | None = None
+
+
+@dataclass
+class Answer:
+    """The one result every front end renders."""
+
+    question: str
+    answer: str
+    refused: bool
+    mode: AnswerMode
+    citations: list[Citation] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    standalone_question: str = ""
+    as_of: date | None = None
+    verification: Verification | None = None
+    note: str = ""  # a one-line note to show the user, e.g. why the LLM answer was replaced
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "mode": self.mode,
+            "citations": [c.to_json() for c in self.citations],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+        if self.standalone_question and self.standalone_question != self.question:
+            data["standalone_question"] = self.standalone_question
+        if self.as_of:
+            data["as_of"] = self.as_of.isoformat()
+        if self.verification is not None:
+            data["verification"] = asdict(self.verification)
+        if self.note:
+            data["note"] = self.note
+        return data
+
+
+@dataclass(frozen=True)
+class CoverageStats:
+    """What the index holds, for /start and `newsdesk stats`."""
+
+    articles: int
+    chunks: int
+    outlets: list[str]
+    first_published: date | None
+    last_published: date | None
