@@ -1,0 +1,1 @@
+"""Retrieval and answer evaluation on question sets with known answers."""
