@@ -1,0 +1,1 @@
+"""Telegram front end (python-telegram-bot): see docs/telegram.md."""

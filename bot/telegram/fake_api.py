@@ -1,0 +1,520 @@
+"""A fake Telegram Bot API server on 127.0.0.1 for the tests and `newsdesk bench`.
+
+It speaks the real HTTP protocol python-telegram-bot uses (form-encoded POSTs to
+`/bot<token>/<method>`, file downloads from `/file/bot<token>/<path>`), keeps the chats'
+messages, validates HTML the way Telegram does (balanced known tags, valid entities, text
+length) and injects faults on request: 429 with `retry_after`, 400 "can't parse entities",
+5xx, a timeout and 409 Conflict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+MAX_TEXT = 4096
+_ALLOWED_TAGS = {
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+    "blockquote", "span", "tg-spoiler", "tg-emoji",
+}  # fmt: skip
+_TOKEN_RE = re.compile(r"<[^<>]*>|&[^;\s<>&]{1,10};|[<>&]|[^<>&]+")
+_ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
+
+
+class ParseError(ValueError):
+    """The HTML is not what Telegram accepts."""
+
+
+def parse_telegram_html(text: str) -> str:
+    """Return the visible text of Telegram HTML, or raise ParseError like the Bot API does."""
+    stack: list[str] = []
+    out: list[str] = []
+    for tok in _TOKEN_RE.findall(text):
+        if tok.startswith("<") and tok.endswith(">") and len(tok) > 1:
+            closing = tok.startswith("</")
+            name = tok[2:-1] if closing else re.split(r"[\s>]", tok[1:], maxsplit=1)[0]
+            name = name.strip().lower()
+            if name not in _ALLOWED_TAGS:
+                raise ParseError(f'Unsupported start tag "{name}" at byte offset {len(out)}')
+            if closing:
+                if not stack or stack[-1] != name:
+                    raise ParseError(f"Unmatched end tag at byte offset {len(out)}, expected")
+                stack.pop()
+            else:
+                stack.append(name)
+        elif tok.startswith("&") and tok.endswith(";"):
+            if not _ENTITY_RE.fullmatch(tok):
+                raise ParseError(f"Unsupported entity {tok!r}")
+            out.append(html.unescape(tok))
+        elif tok in {"<", ">", "&"}:
+            if tok == ">":
+                out.append(tok)  # Telegram tolerates a bare ">"
+                continue
+            raise ParseError(f"Unexpected {tok!r}: must be escaped")
+        else:
+            out.append(tok)
+    if stack:
+        raise ParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1]}"')
+    return "".join(out)
+
+
+@dataclass
+class Fault:
+    """A fault to apply to the next calls of one method."""
+
+    kind: str  # "429", "parse", "5xx", "timeout", "conflict"
+    times: int = 1
+    retry_after: int = 1
+    delay: float = 3.0
+    chat_id: int | None = None
+
+
+@dataclass
+class Call:
+    """One request the bot made."""
+
+    method: str
+    params: dict[str, Any]
+    at: float
+    status: int = 200
+
+
+@dataclass
+class Sent:
+    """A message the bot sent (and its edits)."""
+
+    message_id: int
+    chat_id: int
+    text: str
+    parse_mode: str | None
+    reply_to: int | None
+    reply_markup: dict[str, Any] | None
+    at: float
+    edits: list[str] = field(default_factory=list)
+
+
+def _json_field(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+class FakeBotAPI:
+    """A Bot API server in a background thread; use as a context manager or start()/stop()."""
+
+    def __init__(
+        self, token: str = "123456:TEST-token_secret", *, username: str = "newsdesk_test_bot"
+    ) -> None:
+        self.token = token
+        self.bot_id = int(token.split(":", 1)[0])
+        self.username = username
+        self.calls: list[Call] = []
+        self.sent: list[Sent] = []
+        self.drafts: list[dict[str, Any]] = []
+        self.pushed_at: dict[int, float] = {}  # question message id -> when it was pushed
+        self._lock = threading.Condition()
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self._files: dict[str, tuple[str, bytes]] = {}
+        self._faults: dict[str, list[Fault]] = {}
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._closing = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> FakeBotAPI:
+        """Listen on a free port of 127.0.0.1."""
+        api = self
+
+        class Handler(_Handler):
+            fake = api
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wake every long poll."""
+        with self._lock:
+            self._closing = True
+            self._lock.notify_all()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> FakeBotAPI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """The python-telegram-bot `base_url` (TELEGRAM_API_BASE_URL) of this server."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # -- what a user does ----------------------------------------------------------------
+    def user(self, user_id: int, *, is_bot: bool = False) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": is_bot, "first_name": f"User{user_id}"}
+
+    def chat(self, chat_id: int, chat_type: str | None = None) -> dict[str, Any]:
+        kind = chat_type or ("private" if chat_id > 0 else "supergroup")
+        if kind == "private":
+            return {"id": chat_id, "type": kind, "first_name": f"User{chat_id}"}
+        return {"id": chat_id, "type": kind, "title": f"Group {chat_id}"}
+
+    def push_message(
+        self,
+        chat_id: int,
+        *,
+        user_id: int | None = None,
+        chat_type: str | None = None,
+        reply_to: int | None = None,
+        is_bot: bool = False,
+        edited: bool = False,
+        **content: Any,
+    ) -> int:
+        """Queue an incoming message (any content fields) and return its message id."""
+        message_id = next(self._message_ids)
+        msg: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": self.chat(chat_id, chat_type),
+            "from": self.user(user_id if user_id is not None else abs(chat_id), is_bot=is_bot),
+            **content,
+        }
+        with self._lock:
+            if reply_to is not None and (chat_id, reply_to) in self._messages:
+                msg["reply_to_message"] = self._messages[(chat_id, reply_to)]
+            self._messages[(chat_id, message_id)] = msg
+            self.pushed_at[message_id] = time.monotonic()
+            key = "edited_message" if edited else "message"
+            if edited:
+                msg["edit_date"] = int(time.time())
+            self._updates.append({"update_id": next(self._update_ids), key: msg})
+            self._lock.notify_all()
+        return message_id
+
+    def push_text(self, chat_id: int, text: str, **kwargs: Any) -> int:
+        """Queue a text message; commands and @mentions of any name get their entities."""
+        entities = [
+            {"type": "bot_command" if m.group(0)[0] == "/" else "mention",
+             "offset": _utf16_len(text[: m.start()]), "length": _utf16_len(m.group(0))}
+            for m in re.finditer(r"(?:^/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?)|@[A-Za-z0-9_]{5,}", text)
+        ]  # fmt: skip
+        if entities:
+            kwargs["entities"] = entities
+        return self.push_message(chat_id, text=text, **kwargs)
+
+    def push_photo(self, chat_id: int, **kwargs: Any) -> int:
+        photo = [{"file_id": "photo1", "file_unique_id": "p1", "width": 90, "height": 90}]
+        return self.push_message(chat_id, photo=photo, **kwargs)
+
+    def push_document(self, chat_id: int, file_name: str, content: bytes, **kwargs: Any) -> int:
+        """Queue an uploaded document whose bytes the bot can fetch with getFile."""
+        file_id = f"doc{len(self._files) + 1}"
+        with self._lock:
+            self._files[file_id] = (f"documents/{file_id}_{file_name}", content)
+        doc = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "mime_type": "text/plain",
+            "file_size": len(content),
+        }
+        return self.push_message(chat_id, document=doc, **kwargs)
+
+    def push_callback(self, chat_id: int, message_id: int, data: str, *, user_id: int) -> str:
+        """Queue a button press on a message the bot sent."""
+        with self._lock:
+            msg = self._messages[(chat_id, message_id)]
+            query_id = f"cq{next(self._update_ids)}"
+            cq = {
+                "id": query_id,
+                "from": self.user(user_id),
+                "chat_instance": str(chat_id),
+                "message": msg,
+                "data": data,
+            }
+            self._updates.append({"update_id": next(self._update_ids), "callback_query": cq})
+            self._lock.notify_all()
+        return query_id
+
+    def inject(self, method: str, kind: str, **kwargs: Any) -> None:
+        """Make the next call(s) of `method` fail; see `Fault` for the kinds."""
+        with self._lock:
+            self._faults.setdefault(method, []).append(Fault(kind, **kwargs))
+
+    # -- what the tests read -------------------------------------------------------------
+    def messages(self, chat_id: int | None = None) -> list[Sent]:
+        with self._lock:
+            return [s for s in self.sent if chat_id is None or s.chat_id == chat_id]
+
+    def calls_of(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def pending_updates(self) -> int:
+        with self._lock:
+            return len(self._updates)
+
+    async def wait_for(
+        self, predicate: Callable[[], bool], timeout: float = 30.0, what: str = "condition"
+    ) -> None:
+        """Poll `predicate` until true; fail with `what` after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.02)
+
+    async def wait_messages(
+        self, chat_id: int, count: int = 1, timeout: float = 30.0
+    ) -> list[Sent]:
+        """Wait until the bot has sent at least `count` messages to `chat_id`."""
+        await self.wait_for(
+            lambda: len(self.messages(chat_id)) >= count, timeout, f"{count} messages to {chat_id}"
+        )
+        return self.messages(chat_id)
+
+    # -- the server side -----------------------------------------------------------------
+    def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
+        faults = self._faults.get(method) or []
+        for fault in faults:
+            if fault.chat_id is not None and str(fault.chat_id) != str(params.get("chat_id")):
+                continue
+            if fault.kind == "parse" and params.get("parse_mode") is None:
+                continue
+            fault.times -= 1
+            if fault.times <= 0:
+                faults.remove(fault)
+            return fault
+        return None
+
+    def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], float]:
+        """Answer one Bot API call: (HTTP status, JSON body, seconds to stall first)."""
+        with self._lock:
+            call = Call(method, params, time.monotonic())
+            self.calls.append(call)
+            fault = self._take_fault(method, params)
+        if fault is not None:
+            status, body, delay = _fault_response(fault)
+            call.status = status
+            return status, body, delay
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": self._get_updates(params)}, 0.0
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            return 200, {"ok": True, "result": True}, 0.0
+        try:
+            with self._lock:
+                result = handler(params)
+        except ParseError as exc:
+            call.status = 400
+            desc = f"Bad Request: can't parse entities: {exc}"
+            return 400, {"ok": False, "error_code": 400, "description": desc}, 0.0
+        except _ApiError as exc:
+            call.status = exc.code
+            return exc.code, {"ok": False, "error_code": exc.code, "description": str(exc)}, 0.0
+        return 200, {"ok": True, "result": result}, 0.0
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        limit = int(params.get("limit") or 100)
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            while not self._updates and not self._closing:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._lock.wait(min(left, 0.5))
+            return list(self._updates[:limit])
+
+    def _m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "Newsdesk",
+            "username": self.username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        text = str(params.get("text", ""))
+        visible = parse_telegram_html(text) if params.get("parse_mode") == "HTML" else text
+        if not visible.strip():
+            raise _ApiError(400, "Bad Request: message text is empty")
+        if len(visible) > MAX_TEXT:
+            raise _ApiError(400, "Bad Request: message is too long")
+        reply = _json_field(params.get("reply_parameters"))
+        reply_to = int(reply["message_id"]) if isinstance(reply, dict) else None
+        markup = _json_field(params.get("reply_markup"))
+        message_id = next(self._message_ids)
+        msg: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": self.chat(chat_id),
+            "from": self._m_getMe({}),
+            "text": visible,
+        }
+        if isinstance(markup, dict):
+            msg["reply_markup"] = markup
+        self._messages[(chat_id, message_id)] = msg
+        self.sent.append(
+            Sent(message_id, chat_id, text, params.get("parse_mode"), reply_to,
+                 markup if isinstance(markup, dict) else None, time.monotonic())
+        )  # fmt: skip
+        return msg
+
+    def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        msg = self._messages.get((chat_id, message_id))
+        if msg is None:
+            raise _ApiError(400, "Bad Request: message to edit not found")
+        text = str(params.get("text", ""))
+        visible = parse_telegram_html(text) if params.get("parse_mode") == "HTML" else text
+        markup = _json_field(params.get("reply_markup"))
+        if visible == msg["text"] and markup == msg.get("reply_markup"):
+            raise _ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        msg["text"] = visible
+        for sent in self.sent:
+            if sent.chat_id == chat_id and sent.message_id == message_id:
+                sent.edits.append(text)
+                sent.text, sent.parse_mode = text, params.get("parse_mode")
+                sent.reply_markup = markup if isinstance(markup, dict) else sent.reply_markup
+        return msg
+
+    def _m_sendMessageDraft(self, params: dict[str, Any]) -> bool:
+        if int(params["chat_id"]) <= 0:
+            raise _ApiError(400, "Bad Request: drafts can be sent only to private chats")
+        text = str(params.get("text", ""))
+        if params.get("parse_mode") == "HTML":
+            parse_telegram_html(text)
+        self.drafts.append({**params, "at": time.monotonic()})
+        return True
+
+    def _m_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params["file_id"])
+        if file_id not in self._files:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        path, content = self._files[file_id]
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content),
+                "file_path": path}  # fmt: skip
+
+    def file_bytes(self, path: str) -> bytes | None:
+        with self._lock:
+            for file_path, content in self._files.values():
+                if file_path == path:
+                    return content
+        return None
+
+    def _m_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+
+
+class _ApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+
+
+def _fault_response(fault: Fault) -> tuple[int, dict[str, Any], float]:
+    if fault.kind == "429":
+        desc = f"Too Many Requests: retry after {fault.retry_after}"
+        params = {"retry_after": fault.retry_after}
+        return 429, {"ok": False, "error_code": 429, "description": desc, "parameters": params}, 0
+    if fault.kind == "parse":
+        desc = "Bad Request: can't parse entities: Unsupported start tag at byte offset 0"
+        return 400, {"ok": False, "error_code": 400, "description": desc}, 0.0
+    if fault.kind == "5xx":
+        return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}, 0.0
+    if fault.kind == "conflict":
+        desc = (
+            "Conflict: terminated by other getUpdates request; make sure that only one bot "
+            "instance is running"
+        )
+        return 409, {"ok": False, "error_code": 409, "description": desc}, 0.0
+    if fault.kind == "timeout":
+        return 500, {"ok": False, "error_code": 500, "description": "timed out"}, fault.delay
+    raise ValueError(f"unknown fault {fault.kind!r}")
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    fake: FakeBotAPI
+
+    def log_message(self, format: str, *args: Any) -> None:  # silence per-request stderr lines
+        return
+
+    def _reply(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:  # the client gave up (a timeout fault): nothing to do
+            self.close_connection = True
+
+    def do_GET(self) -> None:
+        prefix = f"/file/bot{self.fake.token}/"
+        if self.path.startswith(prefix):
+            content = self.fake.file_bytes(self.path[len(prefix) :])
+            if content is not None:
+                self._reply(200, content, "application/octet-stream")
+                return
+        self._reply(404, b'{"ok":false,"error_code":404,"description":"Not Found"}')
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        prefix = f"/bot{self.fake.token}/"
+        if not self.path.startswith(prefix):
+            self._reply(401, b'{"ok":false,"error_code":401,"description":"Unauthorized"}')
+            return
+        method = self.path[len(prefix) :].split("?", 1)[0]
+        ctype = self.headers.get("Content-Type", "")
+        params: dict[str, Any]
+        if "json" in ctype and raw:
+            params = json.loads(raw)
+        else:
+            params = {k: v[-1] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
+        status, body, delay = self.fake.handle(method, params)
+        if delay:
+            time.sleep(delay)
+        self._reply(status, json.dumps(body).encode())

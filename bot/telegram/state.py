@@ -1,0 +1,246 @@
+"""Chat state in SQLite under the data dir: answers (history and /sources), feedback, usage.
+
+Every request writes through at once, so a restart keeps everything. Calls are blocking:
+async code runs them with `asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.telegram.limits import utc_day
+from retrieval.types import Answer, Citation, Turn
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    question_message_id INTEGER,
+    ts REAL NOT NULL,
+    day TEXT NOT NULL,
+    question TEXT NOT NULL,
+    standalone TEXT NOT NULL DEFAULT '',
+    answer TEXT NOT NULL,
+    refused INTEGER NOT NULL,
+    mode TEXT NOT NULL,
+    citations TEXT NOT NULL,
+    latency_ms REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS answers_chat ON answers (chat_id, id);
+CREATE INDEX IF NOT EXISTS answers_day ON answers (day);
+CREATE TABLE IF NOT EXISTS feedback (
+    answer_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    vote INTEGER NOT NULL,
+    ts REAL NOT NULL,
+    PRIMARY KEY (answer_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS usage (
+    user_id INTEGER NOT NULL,
+    day TEXT NOT NULL,
+    questions INTEGER NOT NULL,
+    PRIMARY KEY (user_id, day)
+);
+"""
+
+
+@dataclass(frozen=True)
+class UsageStats:
+    """What /stats shows for one day."""
+
+    day: str
+    questions: int
+    refusals: int
+    p95_ms: float
+    thumbs_up: int
+    thumbs_down: int
+
+    @property
+    def refusal_rate(self) -> float:
+        return self.refusals / self.questions if self.questions else 0.0
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """An answer as kept for /sources and feedback."""
+
+    id: int
+    chat_id: int
+    question: str
+    answer: str
+    citations: list[Citation]
+
+
+def _citation_from_json(data: dict[str, Any]) -> Citation:
+    published = data.get("published")
+    return Citation(
+        n=int(data["n"]),
+        doc_id=str(data.get("doc_id", "")),
+        chunk_id=str(data.get("chunk_id", "")),
+        title=str(data.get("title", "")),
+        outlet=str(data.get("outlet", "")),
+        published=date.fromisoformat(published) if published else None,
+        url=str(data.get("url", "")),
+        quote=str(data.get("quote", "")),
+    )
+
+
+class StateStore:
+    """One SQLite file (`telegram.sqlite3` in the data dir), safe to use from threads."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path) -> StateStore:
+        return cls(Path(data_dir) / "telegram.sqlite3")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def record_answer(
+        self,
+        chat_id: int,
+        user_id: int,
+        answer: Answer,
+        *,
+        question_message_id: int | None = None,
+        latency_ms: float = 0.0,
+    ) -> int:
+        """Keep an answer (history, /sources, /stats); return its id for the buttons."""
+        now = time.time()
+        citations = json.dumps([c.to_json() for c in answer.citations])
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO answers (chat_id, user_id, question_message_id, ts, day, question,"
+                " standalone, answer, refused, mode, citations, latency_ms)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    chat_id,
+                    user_id,
+                    question_message_id,
+                    now,
+                    utc_day(now),
+                    answer.question,
+                    answer.standalone_question,
+                    answer.answer,
+                    int(answer.refused),
+                    answer.mode,
+                    citations,
+                    latency_ms,
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+    def history(self, chat_id: int, turns: int) -> list[Turn]:
+        """The last `turns` exchanges of a chat, oldest first."""
+        if turns <= 0:
+            return []
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT question, answer, standalone FROM answers WHERE chat_id = ?"
+                " ORDER BY id DESC LIMIT ?",
+                (chat_id, turns),
+            ).fetchall()
+        return [Turn(q, a, s) for q, a, s in reversed(rows)]
+
+    def _stored(self, row: Sequence[Any] | None) -> StoredAnswer | None:
+        if row is None:
+            return None
+        cites = [_citation_from_json(c) for c in json.loads(row[4])]
+        return StoredAnswer(int(row[0]), int(row[1]), str(row[2]), str(row[3]), cites)
+
+    def last_answer(self, chat_id: int) -> StoredAnswer | None:
+        """The chat's most recent answer (for /sources)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, chat_id, question, answer, citations FROM answers WHERE chat_id = ?"
+                " ORDER BY id DESC LIMIT 1",
+                (chat_id,),
+            ).fetchone()
+        return self._stored(row)
+
+    def get_answer(self, answer_id: int) -> StoredAnswer | None:
+        """One answer by id (for the Sources button)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, chat_id, question, answer, citations FROM answers WHERE id = ?",
+                (answer_id,),
+            ).fetchone()
+        return self._stored(row)
+
+    def record_feedback(self, answer_id: int, user_id: int, vote: int) -> bool:
+        """Store 👍 (+1) or 👎 (-1) for an answer; a user's later vote replaces the earlier."""
+        with self._lock:
+            exists = self._db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone()
+            if exists is None:
+                return False
+            self._db.execute(
+                "INSERT INTO feedback (answer_id, user_id, vote, ts) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (answer_id, user_id) DO UPDATE SET vote = excluded.vote,"
+                " ts = excluded.ts",
+                (answer_id, user_id, 1 if vote > 0 else -1, time.time()),
+            )
+        return True
+
+    def feedback(self, answer_id: int) -> dict[int, int]:
+        """Votes on an answer by user id."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT user_id, vote FROM feedback WHERE answer_id = ?", (answer_id,)
+            ).fetchall()
+        return {int(u): int(v) for u, v in rows}
+
+    def usage(self, user_id: int, day: str) -> int:
+        """Questions `user_id` asked on `day` (UTC)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT questions FROM usage WHERE user_id = ? AND day = ?", (user_id, day)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def count_question(self, user_id: int, day: str | None = None) -> int:
+        """Count one question for the daily cap; return the day's total."""
+        day = day or utc_day()
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO usage (user_id, day, questions) VALUES (?, ?, 1)"
+                " ON CONFLICT (user_id, day) DO UPDATE SET questions = questions + 1",
+                (user_id, day),
+            )
+            row = self._db.execute(
+                "SELECT questions FROM usage WHERE user_id = ? AND day = ?", (user_id, day)
+            ).fetchone()
+        return int(row[0])
+
+    def stats(self, day: str | None = None) -> UsageStats:
+        """Questions answered on `day`, refusals, latency p95 and feedback."""
+        day = day or utc_day()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT refused, latency_ms FROM answers WHERE day = ?", (day,)
+            ).fetchall()
+            up, down = self._db.execute(
+                "SELECT COALESCE(SUM(vote > 0), 0), COALESCE(SUM(vote < 0), 0) FROM feedback"
+                " JOIN answers ON answers.id = feedback.answer_id WHERE answers.day = ?",
+                (day,),
+            ).fetchone()
+        latencies = sorted(float(r[1]) for r in rows)
+        p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else 0.0
+        return UsageStats(day, len(rows), sum(int(r[0]) for r in rows), p95, int(up), int(down))
