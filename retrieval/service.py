@@ -1,0 +1,234 @@
+"""The one service every front end calls: answer(question, history) -> Answer."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from retrieval.config import Settings
+from retrieval.embedding import Embedder, OnnxMiniLM, OpenAIEmbedder
+from retrieval.errors import InputRejectedError
+from retrieval.extractive import extractive_answer, refusal
+from retrieval.gate import relevance
+from retrieval.ingest import Ingestor, IngestReport
+from retrieval.parse import Problem
+from retrieval.retriever import HybridRetriever, RetrievalResult, to_passage
+from retrieval.store import ArticleRecord, Store
+from retrieval.text import content_stems
+from retrieval.types import Answer, Article, CoverageStats, Turn
+
+if TYPE_CHECKING:
+    from retrieval.llm.answerer import LLMAnswerer
+
+logger = logging.getLogger(__name__)
+
+_FOLLOW_UP = re.compile(
+    r"\b(he|she|they|it|that|this|those|these|him|her|them|his|their|its|there|then)\b", re.I
+)
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """Return the configured embedder (the offline ONNX model by default)."""
+    if settings.embed_backend == "openai":
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        return OpenAIEmbedder(settings.openai_embed_model, key, settings.openai_base_url)
+    return OnnxMiniLM()
+
+
+def condense_without_llm(question: str, history: Sequence[Turn]) -> str:
+    """Make a follow-up searchable by joining it to the previous question when it leans on it."""
+    if not history:
+        return question
+    prev = history[-1].standalone_question or history[-1].question
+    if _FOLLOW_UP.search(question) or len(content_stems(question)) <= 2:
+        return f"{prev} {question}"
+    return question
+
+
+class Newsdesk:
+    """Retrieval plus answering over one index."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        embedder: Embedder,
+        llm: LLMAnswerer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.retriever = HybridRetriever(store, embedder, recency_days=settings.recency_days)
+        self.llm = llm
+
+    @classmethod
+    def open(cls, settings: Settings, *, with_llm: bool = True) -> Newsdesk:
+        """Open the index (creating it if needed), the embedder and the LLM when configured."""
+        embedder = make_embedder(settings)
+        store = Store(settings, embedder.model_id, embedder.dim)
+        llm = None
+        if with_llm and settings.llm_enabled:
+            from retrieval.llm.answerer import build_llm
+
+            llm = build_llm(settings)
+        return cls(settings, store, embedder, llm)
+
+    # --- questions ---------------------------------------------------------------------------
+
+    def check_question(self, question: str) -> str:
+        """Normalise a question or raise InputRejectedError with a clear message."""
+        q = " ".join((question or "").split())
+        if not q:
+            raise InputRejectedError("empty question", user_message="Please ask a question.")
+        if len(q) > self.settings.max_question_chars:
+            raise InputRejectedError(
+                "question too long",
+                user_message=(
+                    f"That question is {len(q):,} characters long; please keep it under "
+                    f"{self.settings.max_question_chars:,}."
+                ),
+            )
+        return q
+
+    def standalone(self, question: str, history: Sequence[Turn]) -> str:
+        """Rewrite a follow-up into a question that stands on its own."""
+        history = list(history)[-self.settings.history_turns :]
+        if history and self.llm is not None:
+            return self.llm.condense(question, history)
+        return condense_without_llm(question, history)
+
+    def retrieve(
+        self, query: str, *, as_of: date | None = None, window: tuple[date, date] | None = None
+    ) -> RetrievalResult:
+        """Find the top passages and decide whether they are relevant."""
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        self.retriever.refresh()
+        items = self.retriever.search(query, as_of=as_of, window=window, timings=timings)
+        top = items[: self.settings.top_k]
+        self.retriever.similarity(query, top)
+        passages = [to_passage(i) for i in top]
+        ok, reason = relevance(query, passages, self.settings.min_relevance)
+        timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
+        return RetrievalResult(passages, ok, timings, reason)
+
+    def answer(
+        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
+    ) -> Answer:
+        """Answer from the coverage with checked citations, or decline."""
+        started = time.perf_counter()
+        q = self.check_question(question)
+        as_of = as_of or date.today()
+        standalone = self.standalone(q, history)
+        result = self.retrieve(standalone, as_of=as_of)
+        logger.debug("retrieval for %r: %s", standalone, result.reason)
+        if not result.relevant:
+            ans = refusal(q, "llm" if self.llm else "extractive")
+        elif self.llm is not None:
+            ans = self.llm.answer(standalone, result.passages, as_of=as_of)
+        else:
+            ans = extractive_answer(standalone, result.passages, as_of=as_of)
+        return self._finish(ans, q, standalone, as_of, result, started)
+
+    async def astream(
+        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
+    ) -> AsyncIterator[str | Answer]:
+        """Yield text deltas as an LLM writes, then the final verified Answer."""
+        import asyncio
+
+        if self.llm is None:
+            yield await asyncio.to_thread(self.answer, question, history, as_of=as_of)
+            return
+        started = time.perf_counter()
+        q = self.check_question(question)
+        as_of = as_of or date.today()
+        standalone = await asyncio.to_thread(self.standalone, q, history)
+        result = await asyncio.to_thread(self.retrieve, standalone, as_of=as_of)
+        if not result.relevant:
+            yield self._finish(refusal(q, "llm"), q, standalone, as_of, result, started)
+            return
+        async for event in self.llm.astream(standalone, result.passages, as_of=as_of):
+            if isinstance(event, Answer):
+                yield self._finish(event, q, standalone, as_of, result, started)
+            else:
+                yield event
+
+    def _finish(
+        self,
+        ans: Answer,
+        question: str,
+        standalone: str,
+        as_of: date,
+        result: RetrievalResult,
+        started: float,
+    ) -> Answer:
+        ans.question = question
+        ans.standalone_question = standalone
+        ans.as_of = as_of
+        ans.timings_ms = {**result.timings_ms, **ans.timings_ms}
+        ans.timings_ms["total_ms"] = (time.perf_counter() - started) * 1000
+        return ans
+
+    # --- coverage ----------------------------------------------------------------------------
+
+    def ingest(
+        self, paths: Sequence[str | Path], *, prune: bool = False, progress: bool = False
+    ) -> IngestReport:
+        """Ingest files and folders, then refresh retrieval."""
+        ingestor = self._ingestor(progress)
+        try:
+            return ingestor.run_paths([Path(p) for p in paths], prune=prune)
+        finally:
+            self.retriever.refresh()
+
+    def ingest_articles(
+        self, articles: Iterable[Article | Problem], *, progress: bool = False
+    ) -> IngestReport:
+        """Ingest already parsed articles (from the web, say), then refresh retrieval."""
+        ingestor = self._ingestor(progress)
+        try:
+            return ingestor.run(articles)
+        finally:
+            self.retriever.refresh()
+
+    def _ingestor(self, progress: bool) -> Ingestor:
+        counter: Any = getattr(self.embedder, "count_tokens", None)
+        return Ingestor(self.store, self.embedder, count_tokens=counter, progress=progress)
+
+    def rebuild(self) -> None:
+        """Drop the index so the next ingest rebuilds it."""
+        with self.store.writing():
+            self.store.rebuild()
+        self.retriever = HybridRetriever(
+            self.store, self.embedder, recency_days=self.settings.recency_days
+        )
+
+    def stats(self) -> CoverageStats:
+        """Count articles and chunks, list outlets and the date range."""
+        self.retriever.refresh()
+        records = list(self.retriever.registry.values())
+        dates = sorted(r.published for r in records if r.published)
+        return CoverageStats(
+            articles=len(records),
+            chunks=sum(r.chunks for r in records),
+            outlets=sorted({r.outlet for r in records if r.outlet}),
+            first_published=dates[0] if dates else None,
+            last_published=dates[-1] if dates else None,
+        )
+
+    def latest(self, n: int = 10) -> list[ArticleRecord]:
+        """Return the newest articles by publication date."""
+        self.retriever.refresh()
+        records = [r for r in self.retriever.registry.values() if r.published]
+        return sorted(records, key=lambda r: r.published or date.min, reverse=True)[:n]
+
+    def close(self) -> None:
+        """Release the index lock and stop a local LLM server if one was started."""
+        if self.llm is not None:
+            self.llm.close()
+        self.store.close()

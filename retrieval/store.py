@@ -1,0 +1,325 @@
+"""Chroma storage: chunk vectors plus an article registry that makes updates atomic for readers.
+
+Readers only trust a chunk whose `version` equals its article's version in the registry, so a
+changed article is swapped by (1) adding the new chunks, (2) flipping the registry record,
+(3) deleting the old chunks: at no moment is it missing or doubled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrieval.config import Settings
+from retrieval.errors import IndexInUseError, IndexMismatchError, StoreUnavailableError
+from retrieval.types import Article, Chunk
+
+logger = logging.getLogger(__name__)
+
+_PAGE = 5000
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """What the registry knows about a stored article."""
+
+    doc_id: str
+    version: str
+    source: str
+    title: str
+    outlet: str
+    published: date | None
+    url: str
+    chunks: int
+
+
+def _iso(d: date | None) -> str:
+    return d.isoformat() if d else ""
+
+
+def _ordinal(d: date | None) -> int:
+    return d.toordinal() if d else -1
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+class IndexLock:
+    """An advisory file lock: shared for readers, exclusive for the one writer."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        self._mode = 0
+
+    def acquire(self, exclusive: bool) -> None:
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        if mode == self._mode:
+            return
+        try:
+            fcntl.flock(self._fd, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexInUseError(f"{self._path} is locked by another process") from None
+        self._mode = mode
+
+    def release(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._mode = 0
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+
+
+class Store:
+    """The Chroma collections of one Newsdesk index."""
+
+    def __init__(self, settings: Settings, model_id: str, dim: int) -> None:
+        self.settings = settings
+        self.model_id = model_id
+        self.dim = dim
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.lock = IndexLock(settings.data_dir / "index.lock")
+        self.lock.acquire(exclusive=False)
+        try:
+            self.client = self._connect(settings)
+            self._open_collections()
+        except Exception:
+            self.lock.close()
+            raise
+
+    def _connect(self, settings: Settings) -> Any:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        try:
+            if settings.chroma_host:
+                return chromadb.HttpClient(
+                    host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+                )
+            return chromadb.PersistentClient(
+                path=str(settings.data_dir / "chroma"), settings=chroma_settings
+            )
+        except Exception as exc:
+            where = (
+                f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+                if settings.chroma_host
+                else f"the index in {settings.data_dir}"
+            )
+            raise StoreUnavailableError(
+                f"cannot open Chroma: {exc}", user_message=f"Cannot open {where}: {exc}"
+            ) from exc
+
+    @property
+    def chunks_name(self) -> str:
+        return f"{self.settings.collection}_chunks"
+
+    @property
+    def articles_name(self) -> str:
+        return f"{self.settings.collection}_articles"
+
+    def _open_collections(self) -> None:
+        self.chunks = self.client.get_or_create_collection(
+            self.chunks_name,
+            metadata={"embed_model": self.model_id, "embed_dim": self.dim},
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+        meta = self.chunks.metadata or {}
+        if meta.get("embed_model") != self.model_id or int(meta.get("embed_dim", 0)) != self.dim:
+            raise IndexMismatchError(
+                f"index model {meta.get('embed_model')}/{meta.get('embed_dim')} "
+                f"!= {self.model_id}/{self.dim}",
+                user_message=(
+                    f"The index was built with the embedding model {meta.get('embed_model')!r} "
+                    f"(dimension {meta.get('embed_dim')}), but this Newsdesk embeds with "
+                    f"{self.model_id!r} (dimension {self.dim}). Rebuild it with "
+                    "`newsdesk ingest --rebuild PATH ...` (or point NEWSDESK_DATA_DIR elsewhere)."
+                ),
+            )
+        # The registry holds one record per article; its vector is a placeholder because
+        # Chroma records need one, and it is never searched.
+        self.articles = self.client.get_or_create_collection(
+            self.articles_name, embedding_function=None
+        )
+
+    # --- writing -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the exclusive writer lock for the duration of a write."""
+        self.lock.acquire(exclusive=True)
+        try:
+            yield
+        finally:
+            # Back to a reader's shared lock; if another writer slipped in, hold none.
+            try:
+                self.lock.acquire(exclusive=False)
+            except IndexInUseError:
+                self.lock.release()
+
+    def rebuild(self) -> None:
+        """Drop both collections and create them anew for the current model."""
+        for name in (self.chunks_name, self.articles_name):
+            with contextlib.suppress(Exception):
+                self.client.delete_collection(name)
+        self._open_collections()
+
+    def max_batch(self) -> int:
+        try:
+            return max(1, min(int(self.client.get_max_batch_size()), 1000))
+        except Exception:
+            return 500
+
+    def add_chunks(
+        self, article: Article, version: str, chunks: Sequence[Chunk], vectors: np.ndarray
+    ) -> None:
+        """Add one article version's chunks (they stay invisible until its record flips)."""
+        ids = [chunk_id(article.doc_id, version, c.index) for c in chunks]
+        metas: list[dict[str, Any]] = [
+            {
+                "doc_id": article.doc_id,
+                "version": version,
+                "chunk": c.index,
+                "start": c.start,
+                "end": c.end,
+                "title": article.title,
+                "outlet": article.outlet,
+                "published": _iso(article.published),
+                "published_ord": _ordinal(article.published),
+                "url": article.url,
+            }
+            for c in chunks
+        ]
+        docs = [c.text for c in chunks]
+        step = self.max_batch()
+        for s in range(0, len(ids), step):
+            self.chunks.upsert(
+                ids=ids[s : s + step],
+                embeddings=vectors[s : s + step].tolist(),
+                documents=docs[s : s + step],
+                metadatas=metas[s : s + step],  # type: ignore[arg-type]
+            )
+
+    def put_records(self, items: Sequence[tuple[Article, str, int]]) -> None:
+        """Flip the registry to the given (article, version, n_chunks) in batches."""
+        step = self.max_batch()
+        for s in range(0, len(items), step):
+            part = items[s : s + step]
+            self.articles.upsert(
+                ids=[a.doc_id for a, _, _ in part],
+                embeddings=[[0.0] for _ in part],
+                metadatas=[
+                    {
+                        "version": v,
+                        "source": a.source,
+                        "title": a.title,
+                        "outlet": a.outlet,
+                        "published": _iso(a.published),
+                        "url": a.url,
+                        "chunks": n,
+                    }
+                    for a, v, n in part
+                ],
+            )
+
+    def delete_stale_chunks(self, doc_id: str, keep_version: str) -> None:
+        """Delete chunks of older versions of one article."""
+        self.chunks.delete(
+            where={"$and": [{"doc_id": doc_id}, {"version": {"$ne": keep_version}}]}
+        )
+
+    def delete_articles(self, doc_ids: Sequence[str]) -> None:
+        """Remove articles: registry first (readers stop seeing them), then their chunks."""
+        step = self.max_batch()
+        for s in range(0, len(doc_ids), step):
+            part = list(doc_ids[s : s + step])
+            self.articles.delete(ids=part)
+            self.chunks.delete(where={"doc_id": {"$in": part}})
+
+    def sweep(self, registry: dict[str, ArticleRecord]) -> int:
+        """Delete chunks no registry record vouches for (left by an interrupted ingest)."""
+        orphans = [
+            cid
+            for cid, meta in self.iter_chunk_meta()
+            if (rec := registry.get(str(meta.get("doc_id")))) is None
+            or rec.version != meta.get("version")
+        ]
+        step = self.max_batch()
+        for s in range(0, len(orphans), step):
+            self.chunks.delete(ids=orphans[s : s + step])
+        return len(orphans)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def registry(self) -> dict[str, ArticleRecord]:
+        """Return every article record by doc id."""
+        out: dict[str, ArticleRecord] = {}
+        offset = 0
+        while True:
+            page = self.articles.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for doc_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
+                m = dict(meta or {})
+                out[doc_id] = ArticleRecord(
+                    doc_id=doc_id,
+                    version=str(m.get("version", "")),
+                    source=str(m.get("source", "")),
+                    title=str(m.get("title", "")),
+                    outlet=str(m.get("outlet", "")),
+                    published=_date(m.get("published")),
+                    url=str(m.get("url", "")),
+                    chunks=int(m.get("chunks", 0) or 0),
+                )
+            if len(page["ids"]) < _PAGE:
+                return out
+            offset += _PAGE
+
+    def iter_chunk_meta(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Yield (chunk id, metadata) for every stored chunk."""
+        offset = 0
+        while True:
+            page = self.chunks.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for cid, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
+                yield cid, dict(meta or {})
+            if len(page["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    def iter_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Yield (chunk id, text, metadata) for every stored chunk."""
+        offset = 0
+        while True:
+            page = self.chunks.get(include=["metadatas", "documents"], limit=_PAGE, offset=offset)
+            docs = page["documents"] or []
+            metas = page["metadatas"] or []
+            for cid, doc, meta in zip(page["ids"], docs, metas, strict=False):
+                yield cid, doc or "", dict(meta or {})
+            if len(page["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    def count_chunks(self) -> int:
+        return int(self.chunks.count())
+
+    def close(self) -> None:
+        self.lock.close()
+
+
+def chunk_id(doc_id: str, version: str, index: int) -> str:
+    """Return the stable id of one chunk of one article version."""
+    return f"{doc_id}::{version}::{index:04d}"
