@@ -1,0 +1,112 @@
+"""Fetch article urls into Articles, each failure with a clear reason; drop duplicate stories."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from typing import Any, TypeVar
+
+from retrieval.config import Settings
+from retrieval.types import Article
+from retrieval.web.extract import extract_article, fingerprint
+from retrieval.web.fetch import Fetcher, FetchError
+from retrieval.web.state import WebState
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Failure = tuple[str, str]  # (url, reason)
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine from sync code, also when the calling thread already runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(1) as pool:  # a loop is running here: use a fresh one elsewhere
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def fetch_one(
+    fetcher: Fetcher,
+    url: str,
+    *,
+    fallback_title: str = "",
+    fallback_date: date | None = None,
+) -> Article:
+    """Fetch and extract one article page; raise FetchError with a clear reason."""
+    page = await fetcher.get(url)
+    # extraction parses the whole page: keep it off the event loop
+    return await asyncio.to_thread(
+        extract_article, page, fallback_title=fallback_title, fallback_date=fallback_date
+    )
+
+
+async def gather_articles(
+    fetcher: Fetcher,
+    items: Sequence[tuple[str, str, date | None]],
+) -> list[Article | FetchError]:
+    """Fetch (url, fallback title, fallback date) items concurrently, results in input order."""
+
+    async def one(url: str, title: str, day: date | None) -> Article | FetchError:
+        try:
+            return await fetch_one(fetcher, url, fallback_title=title, fallback_date=day)
+        except FetchError as exc:
+            logger.info("skipped %s: %s", url, exc.reason)
+            return exc
+
+    return list(await asyncio.gather(*(one(u, t, d) for u, t, d in items)))
+
+
+def dedupe(
+    articles: Sequence[Article], state: WebState | None
+) -> tuple[list[Article], list[Failure]]:
+    """Keep one article per story: same canonical url (doc_id) or same text (fingerprint).
+
+    Kept stories are remembered in `state` so a copy under another url is dropped later too.
+    """
+    kept: list[Article] = []
+    dropped: list[Failure] = []
+    by_id: dict[str, Article] = {}
+    by_fp: dict[str, Article] = {}
+    for art in articles:
+        fp = fingerprint(art.text)
+        first = by_id.get(art.doc_id) or by_fp.get(fp)
+        if first is not None:
+            dropped.append((art.source, f"same story as {first.url} (stored once)"))
+            continue
+        stored = state.story_for_fingerprint(fp) if state else None
+        if stored is not None and stored[0] != art.doc_id:
+            dropped.append((art.source, f"same story as {stored[1]} (already stored)"))
+            continue
+        by_id[art.doc_id] = by_fp[fp] = art
+        kept.append(art)
+        if state is not None:
+            state.remember_story(art.doc_id, art.url, fp, art.title)
+    return kept, dropped
+
+
+async def afetch_articles(
+    urls: Sequence[str], settings: Settings, *, state: WebState | None = None
+) -> tuple[list[Article], list[Failure]]:
+    """Async `fetch_articles`, for code that already runs an event loop (the Telegram bot)."""
+    state = state if state is not None else WebState.open(settings)
+    async with Fetcher(settings) as fetcher:
+        results = await gather_articles(fetcher, [(u, "", None) for u in urls])
+    failures: list[Failure] = [(r.url, r.reason) for r in results if isinstance(r, FetchError)]
+    fetched = [r for r in results if isinstance(r, Article)]
+    articles, dups = await asyncio.to_thread(dedupe, fetched, state)
+    return articles, failures + dups
+
+
+def fetch_articles(urls: Sequence[str], settings: Settings) -> tuple[list[Article], list[Failure]]:
+    """Fetch article pages; return the articles and (url, reason) for each url skipped.
+
+    Reasons: HTTP errors (404 ...), not HTML, no article text, too large, redirect loop,
+    timeout, could not connect, or the same story already stored under another url.
+    """
+    return run_sync(afetch_articles(urls, settings))

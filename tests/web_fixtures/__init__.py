@@ -1,0 +1,1 @@
+"""Pages, feeds and a local HTTP server for the live-coverage tests."""
