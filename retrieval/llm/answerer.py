@@ -1,0 +1,396 @@
+"""LLM answers from numbered passages, checked before anyone sees them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Sequence
+from datetime import date
+from types import ModuleType
+
+import openai
+
+from retrieval.config import Settings
+from retrieval.errors import LLMError
+from retrieval.llm.citations import (
+    MARKER,
+    REFUSAL_MARKER,
+    SHINGLE,
+    CheckResult,
+    EchoGuard,
+    check_answer,
+    is_refusal,
+)
+from retrieval.llm.client import ChatClient, Completion, Restart, describe
+from retrieval.llm.local_server import LocalLlamaServer, resolve_model
+from retrieval.llm.prompts import (
+    MAX_PASSAGES,
+    answer_messages,
+    condense_messages,
+    load_template,
+    new_fence,
+    static_text,
+)
+from retrieval.types import Answer, Citation, Passage, Turn, Verification
+
+log = logging.getLogger(__name__)
+
+CONDENSE_MAX_TOKENS = 64
+HISTORY_ANSWER_CHARS = 300
+CHECK_FAILED_NOTE = (
+    "The model's answer did not pass the citation check, so here are quotes from the "
+    "coverage instead."
+)
+
+
+def _extractive() -> ModuleType:
+    # Imported late: the extractive answerer is the fallback, not a start-up dependency.
+    import retrieval.extractive as extractive
+
+    return extractive
+
+
+def prompt_sources() -> list[str]:
+    """Return the fixed prompt text a user must never see echoed."""
+    return [static_text(name) for name in ("system", "answer", "condense", "condense_system")]
+
+
+class StreamGuard:
+    """Decide which streamed text may be shown before the answer is verified.
+
+    The last few words are held back so a run that repeats the prompt is caught before it
+    is shown; the agreed refusal marker is never shown; after a retry, text the user
+    already saw is not repeated.
+    """
+
+    def __init__(self, echo: EchoGuard) -> None:
+        self._echo = echo
+        self._buf = ""
+        self._view = ""  # what the user has seen since the last break
+        self.blocked = False
+
+    def restart(self) -> None:
+        """A new attempt begins; its text starts from nothing."""
+        self._buf = ""
+
+    def feed(self, delta: str) -> str:
+        """Add a delta; return the text that is now safe to show."""
+        self._buf += delta
+        if self.blocked:
+            return ""
+        if self._echo.hits(self._buf):
+            self.blocked = True
+            return ""
+        words = list(re.finditer(r"\S+", self._buf))
+        # Hold back a whole shingle: the last word may still be half a token.
+        if len(words) <= SHINGLE:
+            return ""
+        return self._show(self._buf[: words[-SHINGLE].start()])
+
+    def flush(self) -> str:
+        """Return the held-back rest once the stream is complete."""
+        if self.blocked or self._echo.hits(self._buf):
+            self.blocked = True
+            return ""
+        return self._show(self._buf.rstrip())
+
+    def _show(self, candidate: str) -> str:
+        if _looks_like_refusal_prefix(candidate):
+            return ""
+        if self._view.startswith(candidate):
+            return ""
+        if candidate.startswith(self._view):
+            out = candidate[len(self._view) :]
+        else:
+            out = "\n\n" + candidate  # a retry wrote something else: start a new paragraph
+        self._view = candidate
+        return out
+
+
+def _looks_like_refusal_prefix(text: str) -> bool:
+    t = re.sub(r"[\s_*\"']+", " ", text).strip().upper()
+    return "NOT IN COVERAGE".startswith(t) or bool(REFUSAL_MARKER.match(t))
+
+
+class LLMAnswerer:
+    """Write answers with an OpenAI-compatible model and verify every citation."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._local: LocalLlamaServer | None = None
+        self._chat: ChatClient | None = None
+        self._sources = prompt_sources()
+
+    # -- set-up ----------------------------------------------------------------------
+
+    def _client(self) -> ChatClient:
+        """Return the chat client, starting the local server first when configured."""
+        with self._lock:
+            if self._chat is not None:
+                return self._chat
+            s = self.settings
+            if s.llm == "local":
+                if self._local is None:
+                    self._local = LocalLlamaServer(resolve_model(s.local_model))
+                base_url: str | None = self._local.start()
+                api_key: str | None = None
+                model = self._local.alias
+            else:
+                base_url = s.openai_base_url
+                api_key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
+                model = s.llm_model
+            self._chat = ChatClient(
+                base_url=base_url,
+                api_key=api_key,
+                model=model,
+                timeout=s.llm_timeout,
+                max_retries=s.llm_max_retries,
+                max_tokens=s.llm_max_tokens,
+                temperature=s.llm_temperature,
+            )
+            return self._chat
+
+    def close(self) -> None:
+        """Close the HTTP client and stop a local server if one was started."""
+        with self._lock:
+            chat, self._chat = self._chat, None
+            local, self._local = self._local, None
+        if chat is not None:
+            chat.close()
+        if local is not None:
+            local.stop()
+
+    def check(self) -> None:
+        """Check key, server and model; raise LLMError with a one-line user_message."""
+        client = self._client()
+        where = client.base_url
+        try:
+            models = [m.id for m in client.sync_client.models.list()]
+        except openai.NotFoundError as exc:
+            msg = (
+                f"{where} is not an OpenAI-compatible API (GET /models returned 404); "
+                "check OPENAI_BASE_URL (it often ends in /v1)."
+            )
+            raise LLMError(str(exc), user_message=msg) from exc
+        except Exception as exc:
+            raise describe(exc, where, client.model, client.timeout) from exc
+        if client.model in models:
+            return
+        # Some servers serve any name or list none; a one-token request settles it.
+        try:
+            client.ping()
+        except LLMError as exc:
+            if isinstance(exc.__cause__, openai.NotFoundError | openai.BadRequestError):
+                known = ", ".join(models[:5]) or "none listed"
+                msg = (
+                    f"The LLM server at {where} does not know the model {client.model!r} "
+                    f"(NEWSDESK_LLM_MODEL); it lists: {known}."
+                )
+                raise LLMError(str(exc), user_message=msg) from exc
+            raise
+
+    # -- inputs ----------------------------------------------------------------------
+
+    def _cap_question(self, question: str) -> str:
+        return question.strip()[: self.settings.max_question_chars]
+
+    @staticmethod
+    def _cap_passages(passages: Sequence[Passage]) -> list[Passage]:
+        return list(passages)[:MAX_PASSAGES]
+
+    def _echo(self, passages: Sequence[Passage], fence: str) -> EchoGuard:
+        return EchoGuard(self._sources, [p.text for p in passages], markers=[fence])
+
+    # -- condense --------------------------------------------------------------------
+
+    def condense(self, question: str, history: Sequence[Turn]) -> str:
+        """Rewrite a follow-up as a standalone question (unchanged on any failure)."""
+        if not history:
+            return question
+        turns = list(history)[-max(1, self.settings.history_turns) :]
+        lines = []
+        for t in turns:
+            asked = t.standalone_question or t.question
+            said = " ".join(MARKER.sub("", t.answer).split())[:HISTORY_ANSWER_CHARS]
+            lines.append(f"User: {asked}\nAssistant: {said}")
+        messages = condense_messages(self._cap_question(question), "\n".join(lines))
+        try:
+            completion = self._client().complete(messages, max_tokens=CONDENSE_MAX_TOKENS)
+        except LLMError as exc:
+            log.warning("condensing the follow-up failed; using it as asked: %s", exc)
+            return question
+        rewritten = self._clean_condensed(completion.text, question)
+        log.debug("condensed %r -> %r", question, rewritten)
+        return rewritten
+
+    def _clean_condensed(self, text: str, question: str) -> str:
+        lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+        if not lines:
+            return question
+        out = re.sub(r"^(?:standalone question|question)\s*:\s*", "", lines[0], flags=re.I)
+        out = out.strip().strip("\"'\u201c\u201d").strip()
+        echo = EchoGuard(self._sources, [question])
+        too_long = len(out) > max(3 * len(question), 300)
+        if not out or too_long or echo.hits(out):
+            return question
+        return out[: self.settings.max_question_chars]
+
+    # -- answers ---------------------------------------------------------------------
+
+    def answer(
+        self, question: str, passages: Sequence[Passage], *, as_of: date | None = None
+    ) -> Answer:
+        """Answer from the passages with the model; verified, or extractive with a note."""
+        question = self._cap_question(question)
+        shown = self._cap_passages(passages)
+        if not shown:
+            return self._refusal(question, as_of, {})
+        fence = new_fence()
+        messages = answer_messages(question, shown, today=as_of or date.today(), fence=fence)
+        try:
+            completion = self._client().complete(messages)
+        except LLMError as exc:
+            log.warning("LLM answer failed, using the extractive answer: %s", exc)
+            return self._model_failed(question, shown, as_of, exc)
+        return self._finish(question, shown, as_of, completion, fence)
+
+    async def astream(
+        self, question: str, passages: Sequence[Passage], *, as_of: date | None = None
+    ) -> AsyncIterator[str | Answer]:
+        """Yield text deltas as they arrive, then the final verified Answer."""
+        question = self._cap_question(question)
+        shown = self._cap_passages(passages)
+        if not shown:
+            yield self._refusal(question, as_of, {})
+            return
+        fence = new_fence()
+        messages = answer_messages(question, shown, today=as_of or date.today(), fence=fence)
+        guard = StreamGuard(self._echo(shown, fence))
+        completion: Completion | None = None
+        try:
+            client = await asyncio.to_thread(self._client)
+            async for item in client.astream(messages):
+                if isinstance(item, Completion):
+                    completion = item
+                elif isinstance(item, Restart):
+                    guard.restart()
+                else:
+                    shown_text = guard.feed(item)
+                    if shown_text:
+                        yield shown_text
+        except LLMError as exc:
+            log.warning("LLM stream failed, using the extractive answer: %s", exc)
+            yield await asyncio.to_thread(self._model_failed, question, shown, as_of, exc)
+            return
+        if completion is None:  # pragma: no cover - astream always ends with a Completion
+            failure = LLMError("stream ended without a completion")
+            yield await asyncio.to_thread(self._model_failed, question, shown, as_of, failure)
+            return
+        tail = guard.flush()
+        if tail:
+            yield tail
+        yield await asyncio.to_thread(self._finish, question, shown, as_of, completion, fence)
+
+    # -- results ---------------------------------------------------------------------
+
+    @staticmethod
+    def _timings(completion: Completion | None) -> dict[str, float]:
+        if completion is None:
+            return {}
+        timings = {"llm_ms": completion.total_ms}
+        if completion.ttft_ms is not None:
+            timings["llm_first_token_ms"] = completion.ttft_ms
+        return timings
+
+    def _finish(
+        self,
+        question: str,
+        shown: list[Passage],
+        as_of: date | None,
+        completion: Completion,
+        fence: str,
+    ) -> Answer:
+        timings = self._timings(completion)
+        started = time.perf_counter()
+        echo = self._echo(shown, fence)
+        if is_refusal(completion.text) and not echo.hits(completion.text):
+            return self._refusal(question, as_of, timings)
+        result = check_answer(completion.text, shown, echo=echo)
+        timings["verify_ms"] = (time.perf_counter() - started) * 1000
+        if result.fallback:
+            log.info("LLM answer failed the citation check: %s", result.fallback)
+            return self._fallback(question, shown, as_of, result, CHECK_FAILED_NOTE, timings)
+        return Answer(
+            question=question,
+            answer=result.text,
+            refused=False,
+            mode="llm",
+            citations=self._citations(result, shown),
+            timings_ms=timings,
+            as_of=as_of,
+            verification=Verification(ok=result.ok, dropped=result.dropped),
+        )
+
+    @staticmethod
+    def _citations(result: CheckResult, shown: list[Passage]) -> list[Citation]:
+        out = []
+        for c in result.citations:
+            p = shown[c.passage_index]
+            out.append(
+                Citation(
+                    n=c.n,
+                    doc_id=p.doc_id,
+                    chunk_id=p.chunk_id,
+                    title=p.title,
+                    outlet=p.outlet,
+                    published=p.published,
+                    url=p.url,
+                    quote=c.quote,
+                )
+            )
+        return out
+
+    def _refusal(self, question: str, as_of: date | None, timings: dict[str, float]) -> Answer:
+        answer: Answer = _extractive().refusal(question, mode="llm")
+        answer.as_of = as_of
+        answer.timings_ms.update(timings)
+        answer.verification = Verification(ok=True)
+        return answer
+
+    def _model_failed(
+        self, question: str, shown: list[Passage], as_of: date | None, exc: LLMError
+    ) -> Answer:
+        result = CheckResult(text="", fallback=f"model failed: {exc.user_message}")
+        note = f"{exc.user_message} Showing quotes from the coverage instead."
+        return self._fallback(question, shown, as_of, result, note, {})
+
+    def _fallback(
+        self,
+        question: str,
+        shown: list[Passage],
+        as_of: date | None,
+        result: CheckResult,
+        note: str,
+        timings: dict[str, float],
+    ) -> Answer:
+        started = time.perf_counter()
+        answer: Answer = _extractive().extractive_answer(question, shown, as_of=as_of)
+        timings["extractive_ms"] = (time.perf_counter() - started) * 1000
+        answer.timings_ms.update(timings)
+        answer.note = note
+        answer.verification = Verification(
+            ok=False, dropped=list(result.dropped), fallback=result.fallback
+        )
+        return answer
+
+
+def build_llm(settings: Settings) -> LLMAnswerer | None:
+    """Return the LLM answerer when an LLM is configured, else None."""
+    if not settings.llm_enabled:
+        return None
+    load_template("system")  # fail at start-up, loudly, when the prompts are missing
+    return LLMAnswerer(settings)

@@ -1,0 +1,545 @@
+"""The citation check: never trust the model's [n] markers or its quotes.
+
+Every `[n]` must name a passage that was shown; every quoted span must appear verbatim
+(after whitespace and quote-mark normalisation) in a passage the sentence cites; a
+sentence without a valid citation, echoing the prompt, or unrelated to what it cites is
+dropped. What survives is renumbered in order of first citation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from retrieval.types import Passage
+
+# --- normalisation -----------------------------------------------------------------
+
+_CHAR_MAP = {
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u201f": '"',
+    "\u00ab": '"',
+    "\u00bb": '"',
+    "\u2033": '"',
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u2032": "'",
+    "`": "'",
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2015": "-",
+    "\u2026": "...",
+}
+_ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\ufeff", "\u00ad"}
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """Text with whitespace and quote marks normalised, mapped back to the original."""
+
+    original: str
+    text: str
+    starts: tuple[int, ...]  # original start index of each normalised char
+    ends: tuple[int, ...]  # original end index of each normalised char
+
+    def original_span(self, start: int, end: int) -> str:
+        """Return the original text behind normalised `text[start:end]`."""
+        return self.original[self.starts[start] : self.ends[end - 1]]
+
+
+def normalize(text: str) -> Normalized:
+    """Collapse whitespace, unify quote marks, dashes and ellipses; keep an index map."""
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in _ZERO_WIDTH:
+            continue
+        if ch.isspace():
+            if out and out[-1] == " ":
+                ends[-1] = i + 1
+                continue
+            out.append(" ")
+            starts.append(i)
+            ends.append(i + 1)
+            continue
+        mapped = _CHAR_MAP.get(ch, ch)
+        for m in mapped:
+            out.append(m)
+            starts.append(i)
+            ends.append(i + 1)
+    return Normalized(text, "".join(out), tuple(starts), tuple(ends))
+
+
+def norm_text(text: str) -> str:
+    """Return only the normalised text."""
+    return normalize(text).text
+
+
+# --- citation markers and sentences --------------------------------------------------
+
+MARKER = re.compile(
+    r"\[\s*(?:passage\s*)?(\d{1,3}(?:\s*(?:,|;|and)\s*(?:passage\s*)?\d{1,3})*)\s*\]",
+    re.IGNORECASE,
+)
+_MARKER_RUN = re.compile(rf"(?:\s*{MARKER.pattern})+", re.IGNORECASE)
+_ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "st",
+    "gen",
+    "sen",
+    "rep",
+    "gov",
+    "lt",
+    "col",
+    "no",
+    "vs",
+    "jr",
+    "sr",
+    "inc",
+    "co",
+    "corp",
+    "prof",
+    "pres",
+}
+_OPEN_QUOTES = {"\u201c", "\u201e", "\u00ab"}
+_CLOSE_QUOTES = {"\u201d", "\u00bb"}
+_TRAILING = set(")\"'\u201d\u2019\u00bb")
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s\])>]+|\b[a-z0-9-]+\.(?:com|org|net|io|ru|info)\b")
+
+
+def marker_numbers(text: str) -> list[int]:
+    """Return every passage number cited in `text`, in order (repeats kept)."""
+    return [int(n) for m in MARKER.finditer(text) for n in re.findall(r"\d+", m.group(1))]
+
+
+def _ends_with_abbreviation(text: str, dot: int) -> bool:
+    word = re.search(r"([A-Za-z]+)$", text[:dot])
+    if not word:
+        return False
+    w = word.group(1)
+    return (len(w) == 1 and w.isupper()) or w.lower() in _ABBREVIATIONS
+
+
+def split_sentences(line: str) -> list[str]:
+    """Split one line into sentences; citation markers after a full stop stay with it."""
+    sentences: list[str] = []
+    start = 0
+    in_quote = False
+    i = 0
+    n = len(line)
+    while i < n:
+        ch = line[i]
+        end: int | None = None
+        if ch in _OPEN_QUOTES:
+            in_quote = True
+        elif ch in _CLOSE_QUOTES or (ch == '"' and in_quote):
+            in_quote = False
+            if i > 0 and line[i - 1] in ".!?":
+                end = i + 1
+        elif ch == '"':
+            in_quote = True
+        elif ch in ".!?" and not in_quote:
+            head = line[start:i].strip()
+            # "U.S." or "Mr." or a list number ("1.") does not end a sentence.
+            if not (ch == "." and (_ends_with_abbreviation(line, i) or head.isdigit())):
+                end = i + 1
+        if end is not None:
+            j = end
+            while j < n and line[j] in _TRAILING:
+                j += 1
+            run = _MARKER_RUN.match(line, j)
+            if run:
+                j = run.end()
+            k = j
+            while k < n and line[k].isspace():
+                k += 1
+            if k == n or (k > j and not line[k].islower()):
+                sentences.append(line[start:j])
+                start = k
+                i = k
+                in_quote = False
+                continue
+        i += 1
+    if start < n:
+        sentences.append(line[start:])
+    return [s.strip() for s in sentences if s.strip()]
+
+
+# --- quotes ---------------------------------------------------------------------------
+
+_STRIP = " .,;:!?-'\""
+
+
+def extract_quotes(sentence: str) -> list[str]:
+    """Return double-quoted spans; an unclosed quote runs to the end of the sentence."""
+    text = MARKER.sub(" ", norm_text(sentence))
+    quotes: list[str] = []
+    pos = 0
+    while True:
+        a = text.find('"', pos)
+        if a < 0:
+            break
+        b = text.find('"', a + 1)
+        if b < 0:
+            quotes.append(text[a + 1 :])
+            break
+        quotes.append(text[a + 1 : b])
+        pos = b + 1
+    return [q for q in quotes if q.strip(_STRIP)]
+
+
+def find_quote(quote: str, passages: Iterable[Normalized]) -> tuple[int, str] | None:
+    """Find a quote in the passages: (position in the iterable, verbatim original span)."""
+    core = norm_text(quote).strip(_STRIP)
+    if not core:
+        return None
+    variants = [core]
+    if core[0].isalpha():
+        variants.append(core[0].swapcase() + core[1:])
+    parts = [p.strip(_STRIP) for p in core.split("...")]
+    parts = [p for p in parts if p]
+    for pos, norm in enumerate(passages):
+        for v in variants:
+            at = norm.text.find(v)
+            if at >= 0:
+                return pos, norm.original_span(at, at + len(v))
+        if len(parts) > 1:
+            # An elided quote ("a ... b"): every part in order; cite the whole stretch.
+            cursor = 0
+            first = -1
+            for k, part in enumerate(parts):
+                at = norm.text.find(part, cursor)
+                if at < 0 and k == 0 and part[0].isalpha():
+                    part = part[0].swapcase() + part[1:]
+                    at = norm.text.find(part, cursor)
+                if at < 0:
+                    break
+                first = at if k == 0 else first
+                cursor = at + len(part)
+            else:
+                return pos, norm.original_span(first, cursor)
+    return None
+
+
+# --- echo of the prompt ------------------------------------------------------------
+
+_WORD = re.compile(r"[a-z0-9]+")
+SHINGLE = 6
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(norm_text(text).lower())
+
+
+def _shingles(words: Sequence[str], size: int = SHINGLE) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+class EchoGuard:
+    """Detect text that repeats the prompt (six-word runs), unless a passage says the same."""
+
+    def __init__(
+        self, sources: Iterable[str], passages: Iterable[str] = (), markers: Iterable[str] = ()
+    ) -> None:
+        prompt: set[tuple[str, ...]] = set()
+        for s in sources:
+            prompt |= _shingles(_words(s))
+        for p in passages:
+            prompt -= _shingles(_words(p))
+        self._shingles = prompt
+        self._markers = [m.lower() for m in markers if m] + ["<<<passage", "ends>>>"]
+
+    def hits(self, text: str) -> bool:
+        """Return True when `text` repeats a run of the prompt or its fence markers."""
+        low = text.lower()
+        if any(m in low for m in self._markers):
+            return True
+        return not self._shingles.isdisjoint(_shingles(_words(text)))
+
+
+# --- support -----------------------------------------------------------------------
+
+_STOP = frozenset(
+    [
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "also",
+        "among",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "could",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "from",
+        "further",
+        "have",
+        "having",
+        "here",
+        "into",
+        "itself",
+        "just",
+        "more",
+        "most",
+        "once",
+        "only",
+        "other",
+        "over",
+        "same",
+        "should",
+        "some",
+        "such",
+        "than",
+        "that",
+        "their",
+        "theirs",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "under",
+        "until",
+        "very",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "whom",
+        "will",
+        "with",
+        "would",
+        "your",
+        "said",
+        "says",
+        "according",
+        "passage",
+        "passages",
+        "article",
+        "coverage",
+        "report",
+        "reported",
+        "reports",
+    ]
+)
+
+
+def _content_keys(text: str) -> set[str]:
+    keys = set()
+    for w in _words(MARKER.sub(" ", text)):
+        if w.isdigit() or (len(w) >= 4 and w not in _STOP):
+            keys.add(w[:5])
+    return keys
+
+
+def _supported(sentence: str, cited: Sequence[Passage]) -> bool:
+    claim = _content_keys(sentence)
+    if len(claim) < 3:
+        return True
+    source: set[str] = set()
+    for p in cited:
+        source |= _content_keys(f"{p.title} {p.outlet} {p.text}")
+    return not claim.isdisjoint(source)
+
+
+_PASSAGE_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"'\u201d\u2019]*|$)")
+
+
+def best_sentence(passage: Passage, claims: Sequence[str]) -> str:
+    """Return the passage sentence sharing most content words with the claims (verbatim)."""
+    claim = set().union(*(_content_keys(c) for c in claims)) if claims else set()
+    best = ""
+    best_score = -1
+    for m in _PASSAGE_SENTENCE.finditer(passage.text):
+        s = m.group(0).strip()
+        if len(s) < 12:
+            continue
+        score = len(claim & _content_keys(s))
+        if score > best_score:
+            best, best_score = s, score
+    return best or passage.text.strip()[:300]
+
+
+# --- the check -----------------------------------------------------------------------
+
+
+@dataclass
+class CheckedCitation:
+    """A surviving citation: new number, index of the passage shown, verbatim quote."""
+
+    n: int
+    passage_index: int
+    quote: str
+
+
+@dataclass
+class CheckResult:
+    """The cleaned answer and what the check removed."""
+
+    text: str
+    citations: list[CheckedCitation] = field(default_factory=list)
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+    fallback: str | None = None
+    total_chars: int = 0
+    kept_chars: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.dropped and self.fallback is None
+
+
+REFUSAL_MARKER = re.compile(r"not[\s_]+in[\s_]+coverage", re.IGNORECASE)
+_REFUSAL_PHRASES = re.compile(
+    r"\b(?:passages?|coverage|articles?|sources?|context)\b[^.]{0,40}\b(?:do(?:es)?\s*n[o']t|"
+    r"do(?:es)? not|never)\s+(?:say|mention|contain|answer|provide|include|specify|state)"
+    r"|\bI (?:can ?not|can't|am unable to|don't have enough)\b",
+    re.IGNORECASE,
+)
+
+
+def is_refusal(text: str) -> bool:
+    """Return True when the model declined: the agreed marker, or a decline with no [n]."""
+    stripped = text.strip()
+    if REFUSAL_MARKER.match(stripped.strip("*_\"' ")):
+        return True
+    if MARKER.search(stripped):
+        return False
+    return bool(REFUSAL_MARKER.search(stripped) or _REFUSAL_PHRASES.search(stripped))
+
+
+def _drop(dropped: list[dict[str, Any]], kind: str, reason: str, **extra: Any) -> None:
+    dropped.append({"kind": kind, "reason": reason, **extra})
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_answer(
+    raw: str,
+    passages: Sequence[Passage],
+    *,
+    echo: EchoGuard | None = None,
+    min_kept_ratio: float = 0.5,
+) -> CheckResult:
+    """Verify an LLM answer against the passages it was shown (numbered from 1)."""
+    shown = len(passages)
+    norms = [normalize(p.text) for p in passages]
+    passage_urls = " ".join(p.text + " " + p.url for p in passages).lower()
+    dropped: list[dict[str, Any]] = []
+    kept_lines: list[list[tuple[str, list[int]]]] = []
+    verified_quotes: dict[int, list[str]] = {}
+    claims: dict[int, list[str]] = {}
+    total = kept = 0
+
+    for line in raw.strip().splitlines():
+        kept_line: list[tuple[str, list[int]]] = []
+        for sentence in split_sentences(line):
+            bare = MARKER.sub("", sentence).strip()
+            if not bare.strip(_STRIP + "*#>"):
+                continue  # a stray marker or bullet on its own
+            total += len(bare)
+            if echo is not None and echo.hits(sentence):
+                _drop(dropped, "sentence", "repeats the instructions", text="[withheld]")
+                continue
+            cited = marker_numbers(sentence)
+            for n in cited:
+                if not 1 <= n <= shown:
+                    _drop(dropped, "citation", f"no passage [{n}] was shown", n=n)
+            valid = list(dict.fromkeys(n for n in cited if 1 <= n <= shown))
+            if not valid:
+                _drop(dropped, "sentence", "no valid citation", text=_short(bare))
+                continue
+            cited_passages = [passages[n - 1] for n in valid]
+            quotes_ok = True
+            found: list[tuple[int, str]] = []
+            for q in extract_quotes(sentence):
+                hit = find_quote(q, (norms[n - 1] for n in valid))
+                if hit is None:
+                    where = "".join(f"[{n}]" for n in valid)
+                    _drop(
+                        dropped,
+                        "quote",
+                        f"quote not found verbatim in {where}",
+                        quote=_short(q.strip()),
+                        text=_short(bare),
+                    )
+                    quotes_ok = False
+                    break
+                found.append((valid[hit[0]], hit[1]))
+            if not quotes_ok:
+                continue
+            urls = [u for u in _URL.findall(bare.lower()) if u not in passage_urls]
+            if urls:
+                _drop(dropped, "sentence", "link not in the cited passages", text=_short(bare))
+                continue
+            if not _supported(bare, cited_passages):
+                where = "".join(f"[{n}]" for n in valid)
+                _drop(dropped, "sentence", f"not supported by {where}", text=_short(bare))
+                continue
+            for n, quote in found:
+                verified_quotes.setdefault(n, []).append(quote)
+            for n in valid:
+                claims.setdefault(n, []).append(bare)
+            kept += len(bare)
+            kept_line.append((sentence, valid))
+        if kept_line:
+            kept_lines.append(kept_line)
+
+    result = CheckResult(text="", dropped=dropped, total_chars=total, kept_chars=kept)
+    if not kept_lines:
+        result.fallback = "nothing in the answer survived the citation check"
+        return result
+    if total and kept / total < min_kept_ratio:
+        result.fallback = "the citation check removed most of the answer"
+        return result
+
+    renumber: dict[int, int] = {}
+    for kept_line in kept_lines:
+        for _, valid in kept_line:
+            for n in valid:
+                renumber.setdefault(n, len(renumber) + 1)
+
+    def rewrite(match: re.Match[str]) -> str:
+        nums = [int(x) for x in re.findall(r"\d+", match.group(1))]
+        new = [renumber[n] for n in nums if n in renumber]
+        return "".join(f"[{k}]" for k in dict.fromkeys(new))
+
+    out_lines = []
+    for kept_line in kept_lines:
+        parts = [MARKER.sub(rewrite, s) for s, _ in kept_line]
+        out_lines.append(re.sub(r"\s+([.,;:!?])", r"\1", " ".join(parts)).strip())
+    result.text = "\n".join(out_lines)
+    for old, new in sorted(renumber.items(), key=lambda kv: kv[1]):
+        quotes = verified_quotes.get(old)
+        quote = max(quotes, key=len) if quotes else best_sentence(passages[old - 1], claims[old])
+        result.citations.append(CheckedCitation(n=new, passage_index=old - 1, quote=quote))
+    return result
