@@ -149,7 +149,7 @@ def extractive_answer(
                     quote=quote,
                 )
             )
-        parts.append(f'"{quote}" [{numbers[p_idx]}]')
+        parts.append(f'"{" ".join(quote.split())}" [{numbers[p_idx]}]')
     newest = max((c.published for c in citations if c.published), default=None)
     lead = f"As reported on {format_date(newest)}:" if newest else "The coverage says:"
     return Answer(
@@ -163,4 +163,4 @@ def extractive_answer(
 
 
 def _adjacent(text: str, end: int, start: int) -> bool:
-    return 0 <= start - end <= 3 and not text[end:start].strip() and "\n" not in text[end:start]
+    return 0 <= start - end <= 4 and not text[end:start].strip()

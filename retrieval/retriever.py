@@ -128,7 +128,7 @@ class HybridRetriever:
         try:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
-            bm25.persist(str(tmp))
+            bm25.persist(str(tmp), show_progress=False)
             shutil.rmtree(path, ignore_errors=True)
             tmp.rename(path)
             for old in base.iterdir():

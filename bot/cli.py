@@ -1,0 +1,213 @@
+"""The `newsdesk` command: parse arguments, build settings and the service, dispatch."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.logsetup import configure_logging
+from bot.render import render_answer
+from retrieval.config import Settings
+from retrieval.errors import IndexInUseError, NewsdeskError
+from retrieval.parse import Problem
+from retrieval.service import Newsdesk
+from retrieval.types import Article
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+# Subcommands contributed by feature modules: each has register(subparsers).
+OPTIONAL_COMMANDS = ("bot.llm_cli", "bot.eval_cli", "bot.live_cli", "bot.bench_cli")
+
+
+def default_seeds() -> Path:
+    """The shipped coverage: ./seeds, or the seeds/ folder of this checkout."""
+    here = Path("seeds")
+    return here if here.is_dir() else Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _is_url(arg: str) -> bool:
+    return arg.startswith(("http://", "https://"))
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """Ingest files, folders and URLs; print the summary."""
+    targets: list[str] = args.paths or [str(default_seeds())]
+    urls = [t for t in targets if _is_url(t)]
+    paths = [t for t in targets if not _is_url(t)]
+    svc = Newsdesk.open(settings, with_llm=False)
+    try:
+        if args.rebuild:
+            svc.rebuild()
+        report = svc.ingest(paths, prune=args.prune, progress=True) if paths else None
+        if urls:
+            from retrieval.web import fetch_articles
+
+            articles, failures = fetch_articles(urls, settings)
+            items: list[Article | Problem] = [*articles, *(Problem(u, why) for u, why in failures)]
+            web = svc.ingest_articles(items, progress=True)
+            print(web.summary())
+        if report is not None:
+            print(report.summary())
+    finally:
+        svc.close()
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer one question and print it (or one JSON object with --json)."""
+    svc = Newsdesk.open(settings)
+    try:
+        answer = svc.answer(" ".join(args.question), as_of=args.as_of)
+    finally:
+        svc.close()
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(render_answer(answer))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """Open the REPL."""
+    from bot.repl import Repl
+
+    svc = Newsdesk.open(settings)
+    try:
+        return Repl(svc, as_of=args.as_of).run()
+    finally:
+        svc.close()
+
+
+def cmd_telegram(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the Telegram bot."""
+    from bot.telegram.app import run_bot
+
+    if settings.telegram_bot_token is None:
+        print("TELEGRAM_BOT_TOKEN is not set (see README: create a bot with BotFather).")
+        return 2
+    svc = Newsdesk.open(settings)
+    try:
+        return run_bot(settings, svc)
+    finally:
+        svc.close()
+
+
+def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
+    """Ingest the shipped coverage (instant when unchanged), then the bot or the REPL."""
+    svc = Newsdesk.open(settings, with_llm=False)
+    try:
+        report = svc.ingest([default_seeds()], progress=True)
+        if report.written or report.skipped:
+            print(report.summary())
+    finally:
+        svc.close()
+    if settings.telegram_bot_token is not None:
+        return cmd_telegram(args, settings)
+    return cmd_chat(args, settings)
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    """Print what the index holds."""
+    svc = Newsdesk.open(settings, with_llm=False)
+    try:
+        s = svc.stats()
+    finally:
+        svc.close()
+    span = f"{s.first_published} to {s.last_published}" if s.first_published else "no dates"
+    print(f"{s.articles} articles, {s.chunks} chunks, outlets: {', '.join(s.outlets) or '-'}")
+    print(f"published: {span}")
+    return 0
+
+
+def _date_arg(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="newsdesk", description="Answer questions about news coverage, with citations."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("start", help="ingest seeds/, then the Telegram bot or the REPL")
+    p.add_argument("--as-of", type=_date_arg, default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_start)
+
+    p = sub.add_parser("ingest", help="ingest files, folders (.txt .md .jsonl) or URLs")
+    p.add_argument("paths", nargs="*", help="files, folders or URLs (default: seeds/)")
+    p.add_argument("--prune", action="store_true", help="drop articles whose source is gone")
+    p.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="answer one question")
+    p.add_argument("question", nargs="+")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--as-of", type=_date_arg, default=None, help="answer as of YYYY-MM-DD")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="interactive REPL")
+    p.add_argument("--as-of", type=_date_arg, default=None, help="answer as of YYYY-MM-DD")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("telegram", help="run the Telegram bot")
+    p.set_defaults(func=cmd_telegram)
+
+    p = sub.add_parser("stats", help="what the index holds")
+    p.set_defaults(func=cmd_stats)
+
+    for name in OPTIONAL_COMMANDS:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            logger.debug("commands of %s unavailable: %s", name, exc)
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `newsdesk` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        print(f"newsdesk: configuration error in {first['loc']}: {first['msg']}", file=sys.stderr)
+        return 2
+    secrets = [
+        s.get_secret_value()
+        for s in (settings.telegram_bot_token, settings.openai_api_key, settings.webhook_secret)
+        if s is not None
+    ]
+    configure_logging(settings.log_level, secrets)
+    func: Handler = args.func
+    try:
+        return func(args, settings)
+    except IndexInUseError as exc:
+        print(f"newsdesk: {exc.user_message}", file=sys.stderr)
+        return 3
+    except NewsdeskError as exc:
+        logger.debug("failed", exc_info=True)
+        print(f"newsdesk: {exc.user_message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
