@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from retrieval.config import Settings
 from retrieval.types import Article
@@ -110,3 +111,50 @@ def fetch_articles(urls: Sequence[str], settings: Settings) -> tuple[list[Articl
     timeout, could not connect, or the same story already stored under another url.
     """
     return run_sync(afetch_articles(urls, settings))
+
+
+@dataclass
+class UrlIngest:
+    """What `ingest_urls` did: the service's report plus the urls skipped before it."""
+
+    articles: list[Article]
+    failures: list[Failure]
+    report: Any = None  # the service's IngestReport (None when nothing was fetched)
+
+    def summary(self) -> str:
+        """Return a few lines for a terminal or a chat."""
+        lines = []
+        if self.report is not None and hasattr(self.report, "summary"):
+            lines.append(str(self.report.summary()))
+        elif not self.failures:
+            lines.append("Nothing to ingest.")
+        lines += [f"  skipped {url}: {why}" for url, why in self.failures]
+        return "\n".join(lines)
+
+
+class _Sink(Protocol):
+    def ingest_articles(self, articles: Iterable[Article], *, progress: bool = False) -> Any: ...
+
+
+def _store_fetched(service: _Sink, settings: Settings, result: UrlIngest) -> UrlIngest:
+    if not result.articles:
+        return result
+    try:
+        result.report = service.ingest_articles(result.articles)
+    except BaseException:
+        # not stored: a copy of the same story under another url must not be dropped later
+        WebState.open(settings).forget_stories(a.doc_id for a in result.articles)
+        raise
+    return result
+
+
+def ingest_urls(service: _Sink, settings: Settings, urls: Sequence[str]) -> UrlIngest:
+    """Fetch article urls and ingest them (`newsdesk ingest URL`, Telegram `/ingest URL`)."""
+    articles, failures = fetch_articles(urls, settings)
+    return _store_fetched(service, settings, UrlIngest(articles, failures))
+
+
+async def aingest_urls(service: _Sink, settings: Settings, urls: Sequence[str]) -> UrlIngest:
+    """Async `ingest_urls`: fetches on the loop, ingests in a worker thread."""
+    articles, failures = await afetch_articles(urls, settings)
+    return await asyncio.to_thread(_store_fetched, service, settings, UrlIngest(articles, failures))

@@ -151,7 +151,8 @@ async def _collect(settings: Settings, state: WebState, urls: Sequence[str]) -> 
                 logger.exception("polling %s failed", work.result.url)
                 work.result.error = f"unexpected error ({type(exc).__name__})"
                 return
-            work.result.title = work.poll.title
+            known = state.feed(work.result.url)
+            work.result.title = work.poll.title or (known.title if known else "")
             work.result.not_modified = work.poll.not_modified
             new = work.poll.new
             results = await gather_articles(fetcher, [(i.link, i.title, i.published) for i in new])
@@ -176,11 +177,13 @@ def _store(sink: ArticleSink, state: WebState, works: list[_Work]) -> FollowRepo
     kept, dups = dedupe(fresh, state)
     dup_sources = {src for src, _ in dups}
     ingest_error: str | None = None
+    refused: dict[str, str] = {}  # source -> why the service skipped it
     if kept:
         try:
             out = sink.ingest_articles(kept)
             summary = getattr(out, "summary", None)
             report.ingest_summary = summary() if callable(summary) else ""
+            refused = dict(getattr(out, "skipped", None) or [])
         except NewsdeskError as exc:
             ingest_error = f"could not store the new articles: {exc.user_message}"
         except Exception as exc:
@@ -202,6 +205,9 @@ def _store(sink: ArticleSink, state: WebState, works: list[_Work]) -> FollowRepo
                 marks.append((item_id, link, "retry" if r.transient else "failed", r.reason))
             elif ingest_error:
                 continue  # not stored: fetch it again next round
+            elif r.source in refused:
+                res.failures.append((r.source, refused[r.source]))
+                marks.append((item_id, link, "failed", refused[r.source]))
             elif id(r) in kept_ids:
                 res.ingested.append(r)
                 marks.append((item_id, link, "ingested", ""))

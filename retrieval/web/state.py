@@ -74,14 +74,19 @@ class FeedInfo:
         lines = [self.title or self.url]
         if self.title:
             lines.append(f"  {self.url}")
-        lines.append(f"  last check: {self.last_check or 'never'}")
-        new = self.last_new_at or "none yet"
+        lines.append(f"  last check: {_show(self.last_check) or 'never'}")
+        new = _show(self.last_new_at) or "none yet"
         if self.last_new_title:
             new += f" ({self.last_new_title})"
-        lines.append(f"  last new item: {new}; {self.items_ingested} ingested")
+        lines.append(f"  last new item: {new}; {self.items_ingested} ingested in all")
         if self.last_error:
-            lines.append(f"  last error: {self.last_error} ({self.last_error_at})")
+            lines.append(f"  last error: {self.last_error} ({_show(self.last_error_at)})")
         return "\n".join(lines)
+
+
+def _show(stamp: str | None) -> str:
+    """Show a stored UTC timestamp as "2024-03-14 06:15 UTC"."""
+    return stamp[:16].replace("T", " ") + " UTC" if stamp else ""
 
 
 class WebState:
