@@ -192,10 +192,11 @@ _RULES: list[Rule] = [
         lambda m, t: _between(m[1], m[2], t),
     ),
     _rule(
-        rf"\b(since|from|after)\s+(?:the\s+)?(last\s+|this\s+)?({_EXPR})\b",
+        rf"\b(since|after)\s+(?:the\s+)?(last\s+|this\s+)?({_EXPR})\b",
         lambda m, t: _since(m[3], t, m[1] == "after", last=bool(m[2] and "last" in m[2])),
     ),
-    _rule(rf"\b(?:in|during|on|throughout|of|for)\s+({_EXPR})\b", lambda m, t: _expr(m[1], t)),
+    _rule(rf"\bfrom\s+(?:the\s+)?({_EXPR})\s+on(?:wards?)?\b", lambda m, t: _since(m[1], t, False)),
+    _rule(rf"\b(?:in|during|on|throughout|of|for|from)\s+({_EXPR})\b", lambda m, t: _expr(m[1], t)),
     _rule(rf"\b({_EXPR})\b", lambda m, t: _expr(m[1], t, bare=True)),
     _rule(r"\bthe day before yesterday\b", lambda m, t: (t - timedelta(2), t - timedelta(2))),
     _rule(r"\byesterday\b", lambda m, t: (t - timedelta(1), t - timedelta(1))),

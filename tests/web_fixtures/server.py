@@ -20,6 +20,7 @@ BRIDGE_AMP = BRIDGE + "/amp"
 WIRE = "/wire/riverside-footbridge-approved"
 LIBRARY = "/culture/library-reopens"
 FLOOD = "/news/2024/03/14/flood-warning-elm-river"
+FERRY = "/port/ferry-strike"  # answers 503 until `Site.ferry_up` is set
 
 PAGES = {
     BRIDGE: "bridge-vote.html",
@@ -38,6 +39,7 @@ class Site:
 
     base: str = ""
     feed_version: int = 1  # which city-rss-N.xml /feeds/city.xml serves
+    ferry_up: bool = False  # whether FERRY answers (503 until then)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)  # ends slow answers
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -90,6 +92,13 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                     return
                 lm = LAST_MODIFIED[site.feed_version]
                 self._send(200, body, "application/rss+xml", ETag=etag, Last_Modified=lm)
+            elif path == FERRY:
+                if site.ferry_up:
+                    self._send(200, site.fixture("ferry-strike.html"), html)
+                else:
+                    self._send(503, b"busy", "text/plain")
+            elif path == "/feeds/harbour.xml":
+                self._send(200, site.fixture("harbour-rss.xml"), "application/rss+xml")
             elif path == "/feeds/wire.atom":
                 self._send(200, site.fixture("wire-atom.xml"), "application/atom+xml")
             elif path == "/feeds/moved.xml":
