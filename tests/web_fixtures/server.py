@@ -41,6 +41,8 @@ class Site:
     feed_version: int = 1  # which city-rss-N.xml /feeds/city.xml serves
     ferry_up: bool = False  # whether FERRY answers (503 until then)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    in_flight: int = 0  # requests being answered right now, and the most at once
+    peak_in_flight: int = 0
     release: threading.Event = field(default_factory=threading.Event)  # ends slow answers
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -136,6 +138,14 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                         return
                     self.wfile.write(b" ")
                     self.wfile.flush()
+            elif path == "/busy":  # answers slowly, counting requests in flight
+                with site.lock:
+                    site.in_flight += 1
+                    site.peak_in_flight = max(site.peak_in_flight, site.in_flight)
+                site.release.wait(0.1)
+                with site.lock:
+                    site.in_flight -= 1
+                self._send(200, site.fixture("flood-warning.html"), html)
             elif path == "/server-error":
                 self._send(503, b"busy", "text/plain")
             else:
@@ -151,7 +161,7 @@ def serve_site() -> Iterator[Site]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
     server.daemon_threads = True
     site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield site
