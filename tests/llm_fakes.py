@@ -10,8 +10,40 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+from retrieval.types import Passage
+
+SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_4b8ec6e6b5196a5a.txt"
+
+
+def seed_passages() -> list[Passage]:
+    """Two hand-made passages cut from the seed article: [1] White House, [2] Germany."""
+    text = SEED.read_text(encoding="utf-8")
+    title = text.splitlines()[0].strip()
+    macron = re.search(r"Macron\s+earlier", text)  # the seed has a no-break space here
+    assert macron is not None
+    spans = [
+        (text.index("(RFE/RL)"), macron.start()),
+        (text.index("Germany\u2019s defense"), text.index("During his visit")),
+    ]
+    return [
+        Passage(
+            chunk_id=f"seed:{i}",
+            doc_id="seed",
+            text=text[a:b].strip(),
+            title=title,
+            outlet="RFE/RL",
+            published=date(2024, 3, 5),
+            url="https://www.rferl.org/a/ukraine-troops",
+            start=a,
+            end=b,
+        )
+        for i, (a, b) in enumerate(spans)
+    ]
 
 
 @dataclass

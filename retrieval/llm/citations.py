@@ -270,6 +270,27 @@ class EchoGuard:
         return not self._shingles.isdisjoint(_shingles(_words(text)))
 
 
+# --- instructions planted in articles ---------------------------------------------------
+
+_INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.]{0,30}\b(?:instructions?|rules|prompts?|"
+    r"guidelines)\b|\b(?:reply|respond|answer|say)\s+only\s+with\b|\byou\s+are\s+now\b|"
+    r"\bsystem\s*(?:prompt|message)?\s*:|\bnew\s+instructions\b|\bas\s+an\s+ai\b",
+    re.IGNORECASE,
+)
+_SENTENCE_SPAN = re.compile(r"\S.*?(?:[.!?]+[\"'\u201d\u2019]*(?=\s|$)|(?=\n)|$)")
+
+
+def planted_instructions(text: str) -> list[str]:
+    """Return sentences of an article that read as instructions to a model (and the next)."""
+    sentences = [m.group(0).strip() for m in _SENTENCE_SPAN.finditer(text)]
+    flagged: list[str] = []
+    for i, sentence in enumerate(sentences):
+        if _INJECTION.search(sentence):
+            flagged.extend(sentences[i : i + 2])
+    return list(dict.fromkeys(s for s in flagged if s))
+
+
 # --- support -----------------------------------------------------------------------
 
 _STOP = frozenset(
@@ -370,17 +391,15 @@ def _supported(sentence: str, cited: Sequence[Passage]) -> bool:
     return not claim.isdisjoint(source)
 
 
-_PASSAGE_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"'\u201d\u2019]*|$)")
-
-
 def best_sentence(passage: Passage, claims: Sequence[str]) -> str:
     """Return the passage sentence sharing most content words with the claims (verbatim)."""
     claim = set().union(*(_content_keys(c) for c in claims)) if claims else set()
     best = ""
     best_score = -1
-    for m in _PASSAGE_SENTENCE.finditer(passage.text):
+    planted = set(planted_instructions(passage.text))
+    for m in _SENTENCE_SPAN.finditer(passage.text):
         s = m.group(0).strip()
-        if len(s) < 12:
+        if len(s) < 12 or s in planted:
             continue
         score = len(claim & _content_keys(s))
         if score > best_score:
@@ -453,7 +472,12 @@ def check_answer(
     """Verify an LLM answer against the passages it was shown (numbered from 1)."""
     shown = len(passages)
     norms = [normalize(p.text) for p in passages]
-    passage_urls = " ".join(p.text + " " + p.url for p in passages).lower()
+    planted = [s for p in passages for s in planted_instructions(p.text)]
+    planted_runs = set().union(*(_shingles(_words(s), 4) for s in planted)) if planted else set()
+    trusted_text = " ".join(p.text + " " + p.url for p in passages)
+    for sentence in planted:
+        trusted_text = trusted_text.replace(sentence, " ")
+    passage_urls = trusted_text.lower()
     dropped: list[dict[str, Any]] = []
     kept_lines: list[list[tuple[str, list[int]]]] = []
     verified_quotes: dict[int, list[str]] = {}
@@ -469,6 +493,14 @@ def check_answer(
             total += len(bare)
             if echo is not None and echo.hits(sentence):
                 _drop(dropped, "sentence", "repeats the instructions", text="[withheld]")
+                continue
+            if planted_runs and not planted_runs.isdisjoint(_shingles(_words(bare), 4)):
+                _drop(
+                    dropped,
+                    "sentence",
+                    "repeats instructions planted in an article",
+                    text=_short(bare),
+                )
                 continue
             cited = marker_numbers(sentence)
             for n in cited:
