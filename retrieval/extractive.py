@@ -59,21 +59,25 @@ def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
     ]
 
 
-def score_sentences(question: str, passages: Sequence[Passage]) -> list[_Sentence]:
-    """Score every sentence of the passages against the question, best first."""
+def score_sentences(
+    question: str, passages: Sequence[Passage], context: str = ""
+) -> list[_Sentence]:
+    """Score every sentence against the question (and, weakly, earlier turns), best first."""
     sents = _sentences(passages)
     if not sents:
         return []
     q_stems = set(content_stems(question))
+    ctx_stems = set(content_stems(context)) - q_stems
     names = named_terms(question)
     stems_per = [set(content_stems(s.text)) for s in sents]
     unique = {s.key: st for s, st in zip(sents, stems_per, strict=True)}
     df = Counter(st for stems in unique.values() for st in stems)
     n = len(unique)
-    idf = {st: math.log(1 + n / df.get(st, 1)) for st in q_stems}
-    total = sum(idf.values()) or 1.0
+    idf = {st: math.log(1 + n / df.get(st, 1)) for st in q_stems | ctx_stems}
+    total = sum(idf[st] for st in q_stems) or 1.0
     for s, stems in zip(sents, stems_per, strict=True):
         s.lexical = sum(idf[st] for st in q_stems & stems) / total
+        s.lexical += 0.25 * sum(idf[st] for st in ctx_stems & stems) / total
         lower = s.text.lower()
         name_hits = sum(1 for t in names if term_in(t, lower))
         s.score = s.lexical + 0.15 * name_hits
@@ -108,9 +112,13 @@ def extractive_answer(
     *,
     as_of: date | None = None,
     mode: AnswerMode = "extractive",
+    context: str = "",
 ) -> Answer:
-    """Compose an answer of verbatim quotes with citations, or a refusal."""
-    ranked = score_sentences(question, passages)
+    """Compose an answer of verbatim quotes with citations, or a refusal.
+
+    `context` is the conversation so far (for a follow-up); it counts for little.
+    """
+    ranked = score_sentences(question, passages, context)
     if not ranked or ranked[0].score < 0.34:
         return refusal(question, mode)
     best = ranked[0]

@@ -19,7 +19,6 @@ from retrieval.types import Article, Chunk
 logger = logging.getLogger(__name__)
 
 CHUNKER_VERSION = "c1-200-230-1"
-FLUSH_CHUNKS = 256  # embed and write this many chunks at a time
 
 
 @dataclass
@@ -154,7 +153,7 @@ class Ingestor:
             return
         self._pending.append((article, version, chunks))
         self._pending_chunks += len(chunks)
-        if self._pending_chunks >= FLUSH_CHUNKS:
+        if self._pending_chunks >= self.store.settings.ingest_batch:
             self._flush()
 
     def _count_kw(self) -> dict[str, Callable[[str], int]]:

@@ -132,7 +132,8 @@ class Newsdesk:
         elif self.llm is not None:
             ans = self.llm.answer(standalone, result.passages, as_of=as_of)
         else:
-            ans = extractive_answer(standalone, result.passages, as_of=as_of)
+            context = standalone.removesuffix(q) if standalone != q else ""
+            ans = extractive_answer(q if context else standalone, result.passages, as_of=as_of, context=context)
         return self._finish(ans, q, standalone, as_of, result, started)
 
     async def astream(
