@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 MAX_TEXT = 4096
 _ALLOWED_TAGS = {
@@ -493,8 +493,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         prefix = f"/file/bot{self.fake.token}/"
-        if self.path.startswith(prefix):
-            content = self.fake.file_bytes(self.path[len(prefix) :])
+        path = unquote(self.path)
+        if path.startswith(prefix):
+            content = self.fake.file_bytes(path[len(prefix) :])
             if content is not None:
                 self._reply(200, content, "application/octet-stream")
                 return
@@ -504,10 +505,11 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         prefix = f"/bot{self.fake.token}/"
-        if not self.path.startswith(prefix):
+        path = unquote(self.path)
+        if not path.startswith(prefix):
             self._reply(401, b'{"ok":false,"error_code":401,"description":"Unauthorized"}')
             return
-        method = self.path[len(prefix) :].split("?", 1)[0]
+        method = path[len(prefix) :].split("?", 1)[0]
         ctype = self.headers.get("Content-Type", "")
         params: dict[str, Any]
         if "json" in ctype and raw:

@@ -1,0 +1,188 @@
+"""Wiring: build the python-telegram-bot Application and run it (polling or webhook)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
+from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.telegram.commands import COMMANDS
+from bot.telegram.handlers import Handlers
+from bot.telegram.logging_filter import install_redaction, quiet_http_logs
+from bot.telegram.services import AnswerService, Services
+from retrieval.config import Settings
+from retrieval.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_CONFLICT = 0, 1, 2, 3
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+POLL_TIMEOUT = 10  # seconds of getUpdates long polling
+
+
+def bot_token(settings: Settings) -> str:
+    """The bot token, or a ConfigError saying how to get one."""
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    if not token.strip():
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN is not set",
+            user_message="Set TELEGRAM_BOT_TOKEN (from @BotFather; see docs/telegram.md).",
+        )
+    return token.strip()
+
+
+def file_base_url(base_url: str) -> str:
+    """The file download base for a Bot API base_url (…/bot -> …/file/bot)."""
+    base = base_url.rstrip("/")
+    if base.endswith("/bot"):
+        return base[: -len("/bot")] + "/file/bot"
+    return base + "/file/bot"
+
+
+def build_application(
+    settings: Settings, services: Services, *, http_timeout: float = 10.0
+) -> Application:  # type: ignore[type-arg]
+    """The Application with every handler, the flood-limit rate limiter and concurrency."""
+    token = bot_token(settings)
+    install_redaction(token)
+    quiet_http_logs()
+    base_url = settings.telegram_api_base_url.rstrip("/")
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        # Command menus are a nicety: a failure here must not stop the bot.
+        try:
+            await app.bot.set_my_commands(COMMANDS, scope=BotCommandScopeAllPrivateChats())
+            await app.bot.set_my_commands(COMMANDS, scope=BotCommandScopeAllGroupChats())
+        except TelegramError as exc:
+            log.warning("Could not set the command menu: %s", exc)
+
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .base_file_url(file_base_url(base_url))
+        # Different chats concurrently; Handlers keeps each chat in order with a lock and
+        # bounds simultaneous answers with a semaphore.
+        .concurrent_updates(256)
+        # Telegram flood limits, retrying after 429s as long as retry_after says.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .connect_timeout(min(http_timeout, 10.0))
+        .read_timeout(http_timeout)
+        .write_timeout(http_timeout)
+        .pool_timeout(http_timeout)
+        .get_updates_read_timeout(http_timeout)
+        .post_init(post_init)
+        .build()
+    )
+    Handlers(settings, services).register(app)
+    return app
+
+
+async def serve(
+    app: Application,  # type: ignore[type-arg]
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    handle_signals: bool = True,
+) -> int:
+    """Run `app` until `stop` is set (SIGTERM/SIGINT set it) or another poller appears.
+
+    Returns an exit code. Stopping finishes the answers in flight before returning.
+    """
+    stop = stop or asyncio.Event()
+    code = EXIT_OK
+
+    def on_poll_error(exc: TelegramError) -> None:
+        nonlocal code
+        if isinstance(exc, Conflict):
+            log.error(
+                "Another process is polling updates with this bot token (409 Conflict). "
+                "Stop the other instance (only one may poll), then start again."
+            )
+            code = EXIT_CONFLICT
+            stop.set()
+        else:
+            log.warning("Fetching updates failed (retrying): %s", exc)
+
+    try:
+        await app.initialize()
+    except InvalidToken:
+        log.error("The Bot API rejected TELEGRAM_BOT_TOKEN: check it with @BotFather.")
+        return EXIT_CONFIG
+    except NetworkError as exc:
+        log.error("Cannot reach the Bot API at %s: %s", settings.telegram_api_base_url, exc)
+        return EXIT_ERROR
+    loop = asyncio.get_running_loop()
+    signals: list[int] = []
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        updater = app.updater
+        assert updater is not None
+        if settings.webhook_url:
+            await _start_webhook(app, settings)
+        else:
+            await updater.start_polling(
+                timeout=POLL_TIMEOUT,
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=on_poll_error,
+            )
+        await app.start()
+        if handle_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(sig, stop.set)
+                    signals.append(sig)
+        mode = "webhook" if settings.webhook_url else "long polling"
+        log.info("Newsdesk bot @%s is running (%s)", app.bot.username, mode)
+        await stop.wait()
+        log.info("Stopping: finishing the answers in flight")
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+    log.info("Newsdesk bot stopped")
+    return code
+
+
+async def _start_webhook(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
+        raise ConfigError(
+            "webhook without secret",
+            user_message="Webhook mode needs NEWSDESK_WEBHOOK_SECRET (checked on every request).",
+        )
+    url = str(settings.webhook_url).rstrip("/")
+    path = url.split("://", 1)[-1].partition("/")[2]
+    assert app.updater is not None
+    await app.updater.start_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=path,
+        webhook_url=url,
+        secret_token=settings.webhook_secret.get_secret_value(),
+        allowed_updates=ALLOWED_UPDATES,
+    )
+
+
+def run_bot(settings: Settings, service: AnswerService, **services_kw: Any) -> int:
+    """Run the Telegram bot until SIGTERM/SIGINT; return a process exit code."""
+    quiet_http_logs()
+    services = Services.create(settings, service, **services_kw)
+    try:
+        app = build_application(settings, services)
+        return asyncio.run(serve(app, settings))
+    except ConfigError as exc:
+        log.error("%s", exc.user_message)
+        return EXIT_CONFIG
+    finally:
+        services.close()

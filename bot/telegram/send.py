@@ -1,0 +1,205 @@
+"""Deliver replies: split HTML, plain-text resend on parse errors, typing, LLM streaming."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, TelegramError
+
+from bot.telegram.render import esc, split_message, to_plain
+from retrieval.types import Answer
+
+log = logging.getLogger(__name__)
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+STREAM_EVERY = 1.0  # seconds between visible updates of a growing answer (per chat)
+
+
+def is_parse_error(exc: BaseException) -> bool:
+    return isinstance(exc, BadRequest) and "can't parse entities" in exc.message.lower()
+
+
+def is_not_modified(exc: BaseException) -> bool:
+    return isinstance(exc, BadRequest) and "message is not modified" in exc.message.lower()
+
+
+async def send_html(
+    bot: Bot,
+    chat_id: int,
+    html: str,
+    *,
+    reply_to: int | None = None,
+    markup: InlineKeyboardMarkup | None = None,
+    preview: Message | None = None,
+) -> list[Message]:
+    """Send `html` in parts under 4,096 characters; the first part replies to `reply_to`,
+    the last carries `markup`. A `preview` message (LLM streaming by edits) becomes part one.
+    If Telegram can't parse the HTML, the rest is resent as plain text.
+    """
+    parts = split_message(html)
+    sent: list[Message] = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        try:
+            sent.append(
+                await _send_part(bot, chat_id, part, ParseMode.HTML, reply_to if i == 0 else None,
+                                 markup if last else None, preview if i == 0 else None)
+            )  # fmt: skip
+        except BadRequest as exc:
+            if not is_parse_error(exc):
+                raise
+            log.warning("Telegram could not parse a reply (%s); resending as plain text", exc)
+            plain = split_message(to_plain("\n\n".join(parts[i:])).replace("<", "\u2039"))
+            for k, piece in enumerate(plain):
+                sent.append(
+                    await _send_part(
+                        bot, chat_id, to_plain_piece(piece), None,
+                        reply_to if i == 0 and k == 0 else None,
+                        markup if k == len(plain) - 1 else None,
+                        preview if i == 0 and k == 0 else None,
+                    )
+                )  # fmt: skip
+            break
+    return sent
+
+
+def to_plain_piece(piece: str) -> str:
+    """Undo the placeholder used to keep plain text from being split like HTML."""
+    return piece.replace("\u2039", "<")
+
+
+async def _send_part(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    parse_mode: str | None,
+    reply_to: int | None,
+    markup: InlineKeyboardMarkup | None,
+    preview: Message | None,
+) -> Message:
+    if preview is not None:
+        try:
+            edited = await bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=preview.message_id,
+                parse_mode=parse_mode,
+                reply_markup=markup,
+                link_preview_options=NO_PREVIEW,
+            )
+            return edited if isinstance(edited, Message) else preview
+        except BadRequest as exc:
+            if is_not_modified(exc):
+                return preview
+            raise
+    reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+    return await bot.send_message(
+        chat_id,
+        text,
+        parse_mode=parse_mode,
+        reply_parameters=reply,
+        reply_markup=markup,
+        link_preview_options=NO_PREVIEW,
+    )
+
+
+async def reply_text(message: Message, text: str) -> Message:
+    """A plain-text reply quoting `message` (still sent if that message is gone)."""
+    return await message.get_bot().send_message(
+        message.chat_id,
+        text,
+        reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
+        link_preview_options=NO_PREVIEW,
+    )
+
+
+@contextlib.asynccontextmanager
+async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
+    """Show "typing…" in the chat while the body runs (Telegram clears it after ~5 s)."""
+
+    async def keep_typing() -> None:
+        while True:
+            try:
+                await bot.send_chat_action(chat_id, ChatAction.TYPING)
+            except TelegramError as exc:  # cosmetic: never fail an answer over it
+                log.debug("typing action failed: %s", exc)
+            await asyncio.sleep(4.5)
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+class StreamPreview:
+    """Shows a growing LLM answer: `sendMessageDraft`, or (if that fails) one edited message.
+
+    Updates at most once every STREAM_EVERY seconds; failures only cost the preview.
+    """
+
+    def __init__(self, bot: Bot, chat_id: int, reply_to: int | None) -> None:
+        self.bot = bot
+        self.chat_id = chat_id
+        self.reply_to = reply_to
+        self.draft_id = random.randint(1, 2**31 - 1)
+        self.use_drafts = True
+        self.message: Message | None = None  # the edited message when drafts are unavailable
+        self._last = 0.0
+        self._shown = ""
+
+    async def update(self, text: str, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if (
+            not text.strip()
+            or text == self._shown
+            or (not force and now - self._last < STREAM_EVERY)
+        ):
+            return
+        self._last, self._shown = now, text
+        shown = esc(text[-3900:]) + " …"
+        try:
+            if self.use_drafts:
+                await self.bot.send_message_draft(
+                    self.chat_id, self.draft_id, shown, parse_mode=ParseMode.HTML
+                )
+            elif self.message is None:
+                self.message = await _send_part(
+                    self.bot, self.chat_id, shown, ParseMode.HTML, self.reply_to, None, None
+                )
+            else:
+                await _send_part(
+                    self.bot, self.chat_id, shown, ParseMode.HTML, None, None, self.message
+                )
+        except BadRequest as exc:
+            if self.use_drafts:
+                log.info("sendMessageDraft unavailable (%s); streaming by edits", exc)
+                self.use_drafts = False
+            else:
+                log.debug("preview edit failed: %s", exc)
+        except TelegramError as exc:
+            log.debug("preview update failed: %s", exc)
+
+
+async def stream_answer(preview: StreamPreview, events: AsyncIterator[str | Answer]) -> Answer:
+    """Consume `service.astream` events, updating `preview`; return the final Answer."""
+    text = ""
+    final: Answer | None = None
+    async for event in events:
+        if isinstance(event, Answer):
+            final = event
+        else:
+            text += event
+            await preview.update(text)
+    if final is None:
+        raise RuntimeError("the answer stream ended without an Answer")
+    return final
