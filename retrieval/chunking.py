@@ -71,9 +71,9 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _split_long(text: str, span: tuple[int, int], max_tokens: int, count: TokenCounter) -> list[
-    tuple[int, int]
-]:
+def _split_long(
+    text: str, span: tuple[int, int], max_tokens: int, count: TokenCounter
+) -> list[tuple[int, int]]:
     """Cut an over-long sentence at word boundaries into pieces under max_tokens."""
     start, end = span
     pieces: list[tuple[int, int]] = []

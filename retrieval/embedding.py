@@ -64,7 +64,7 @@ class OnnxMiniLM:
         self._tokenizer = Tokenizer.from_file(str(tok_path))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         # Pad to the longest text of each batch, not to a fixed length: far less work.
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
@@ -110,7 +110,8 @@ class OnnxMiniLM:
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        result: Vectors = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return result
 
 
 class OpenAIEmbedder:
@@ -133,4 +134,5 @@ class OpenAIEmbedder:
             )
             rows.extend(item.embedding for item in resp.data)
         arr = np.array(rows, dtype=np.float32).reshape(len(rows), -1)
-        return arr / np.clip(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12, None)
+        result: Vectors = arr / np.clip(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12, None)
+        return result

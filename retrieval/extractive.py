@@ -133,7 +133,11 @@ def extractive_answer(
     chosen.sort(key=lambda s: (s.passage, s.start))
     spans: list[tuple[int, int, int]] = []
     for s in chosen:
-        if spans and spans[-1][0] == s.passage and _adjacent(passages[s.passage].text, spans[-1][2], s.start):
+        if (
+            spans
+            and spans[-1][0] == s.passage
+            and _adjacent(passages[s.passage].text, spans[-1][2], s.start)
+        ):
             spans[-1] = (s.passage, spans[-1][1], s.end)
         else:
             spans.append((s.passage, s.start, s.end))

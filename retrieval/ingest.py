@@ -135,11 +135,15 @@ class Ingestor:
             for item in items:
                 yield item
                 bar.update(1)
-                bar.set_postfix(new=self.report.new, upd=self.report.updated, chunks=self.report.chunks)
+                bar.set_postfix(
+                    new=self.report.new, upd=self.report.updated, chunks=self.report.chunks
+                )
 
     def _add(self, article: Article) -> None:
         if article.doc_id in self._seen:
-            self.report.skipped.append((article.source, f"duplicate id {article.doc_id!r} in this run"))
+            self.report.skipped.append(
+                (article.source, f"duplicate id {article.doc_id!r} in this run")
+            )
             return
         self._seen.add(article.doc_id)
         version = article_version(article)
@@ -147,7 +151,10 @@ class Ingestor:
         if old is not None and old.version == version:
             self.report.unchanged += 1
             return
-        chunks = chunk_text(article.doc_id, article.text, **self._count_kw())
+        if self.count_tokens is not None:
+            chunks = chunk_text(article.doc_id, article.text, count=self.count_tokens)
+        else:
+            chunks = chunk_text(article.doc_id, article.text)
         if not chunks:
             self.report.skipped.append((article.source, "no text to index"))
             return
@@ -155,9 +162,6 @@ class Ingestor:
         self._pending_chunks += len(chunks)
         if self._pending_chunks >= self.store.settings.ingest_batch:
             self._flush()
-
-    def _count_kw(self) -> dict[str, Callable[[str], int]]:
-        return {"count": self.count_tokens} if self.count_tokens else {}
 
     def _flush(self) -> None:
         if not self._pending:

@@ -216,7 +216,7 @@ def _sidecar(path: Path) -> dict[str, Any]:
 
 
 def parse_md(path: Path, doc_id: str) -> Iterator[ParseItem]:
-    """A Markdown article with optional YAML front matter (title, outlet, published, url, author)."""
+    """A Markdown article with optional YAML front matter (title, outlet, published, url...)."""
     text, problem = _read_text(path)
     if problem:
         yield problem

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle, TextNode
+from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle, TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -113,7 +113,7 @@ class HybridRetriever:
             except Exception as exc:  # a damaged cache is rebuilt, never trusted
                 logger.warning("rebuilding BM25 cache %s: %s", path, exc)
         started = time.perf_counter()
-        nodes = [
+        nodes: list[BaseNode] = [
             _node(cid, text, meta)
             for cid, text, meta in self.store.iter_chunks()
             if (rec := registry.get(str(meta.get("doc_id")))) and rec.version == meta.get("version")
@@ -136,7 +136,9 @@ class HybridRetriever:
                     shutil.rmtree(old, ignore_errors=True)
         except OSError as exc:
             logger.warning("could not persist BM25 cache: %s", exc)
-        logger.info("BM25 built over %d chunks in %.2f s", len(nodes), time.perf_counter() - started)
+        logger.info(
+            "BM25 built over %d chunks in %.2f s", len(nodes), time.perf_counter() - started
+        )
         return bm25
 
     # --- search ------------------------------------------------------------------------------
@@ -275,4 +277,3 @@ def _in_window(meta: dict[str, Any], window: tuple[date, date] | None) -> bool:
         return True
     d = _published(meta)
     return d is not None and window[0] <= d <= window[1]
-

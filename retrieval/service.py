@@ -133,7 +133,9 @@ class Newsdesk:
             ans = self.llm.answer(standalone, result.passages, as_of=as_of)
         else:
             context = standalone.removesuffix(q) if standalone != q else ""
-            ans = extractive_answer(q if context else standalone, result.passages, as_of=as_of, context=context)
+            ans = extractive_answer(
+                q if context else standalone, result.passages, as_of=as_of, context=context
+            )
         return self._finish(ans, q, standalone, as_of, result, started)
 
     async def astream(

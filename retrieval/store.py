@@ -213,7 +213,7 @@ class Store:
                 ids=ids[s : s + step],
                 embeddings=vectors[s : s + step].tolist(),
                 documents=docs[s : s + step],
-                metadatas=metas[s : s + step],  # type: ignore[arg-type]
+                metadatas=metas[s : s + step],
             )
 
     def put_records(self, items: Sequence[tuple[Article, str, int]]) -> None:
@@ -240,9 +240,7 @@ class Store:
 
     def delete_stale_chunks(self, doc_id: str, keep_version: str) -> None:
         """Delete chunks of older versions of one article."""
-        self.chunks.delete(
-            where={"$and": [{"doc_id": doc_id}, {"version": {"$ne": keep_version}}]}
-        )
+        self.chunks.delete(where={"$and": [{"doc_id": doc_id}, {"version": {"$ne": keep_version}}]})
 
     def delete_articles(self, doc_ids: Sequence[str]) -> None:
         """Remove articles: registry first (readers stop seeing them), then their chunks."""

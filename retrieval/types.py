@@ -20,7 +20,9 @@ class Article:
     published: date | None = None
     url: str = ""
     author: str = ""
-    source: str = ""  # where it came from (a file path, "file.jsonl#doc", or a URL); used by --prune
+    source: str = (
+        ""  # where it came from (a file path, "file.jsonl#doc", or a URL); used by --prune
+    )
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,9 @@ def test_ingest_then_everything_unchanged(tmp_path: Path) -> None:
 
 
 def test_ask_json(cli_data: Path) -> None:
-    res = run_cli("ask", "--json", "What did Germany say about Macron's remarks?", env=cli_env(cli_data))
+    res = run_cli(
+        "ask", "--json", "What did Germany say about Macron's remarks?", env=cli_env(cli_data)
+    )
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     assert data["mode"] == "extractive" and data["refused"] is False
@@ -75,13 +77,19 @@ def test_chat_repl_loop(cli_data: Path) -> None:
 
 
 def test_chat_ctrl_d_exits_cleanly(cli_data: Path) -> None:
-    res = run_cli("chat", env=cli_env(cli_data), input="What is the Czech ammunition initiative worth?\n")
+    res = run_cli(
+        "chat", env=cli_env(cli_data), input="What is the Czech ammunition initiative worth?\n"
+    )
     assert res.returncode == 0
     assert "1.5 billion" in res.stdout
 
 
 def test_start_ingests_seeds_and_opens_the_repl(tmp_path: Path) -> None:
-    res = run_cli("start", env=cli_env(tmp_path / "data"), input="What did Germany say about Macron's remarks?\n/quit\n")
+    res = run_cli(
+        "start",
+        env=cli_env(tmp_path / "data"),
+        input="What did Germany say about Macron's remarks?\n/quit\n",
+    )
     assert res.returncode == 0, res.stderr
     assert "1 new" in res.stdout and "Pistorius" in res.stdout
 
@@ -102,7 +110,9 @@ def test_ingest_while_locked_says_index_in_use(cli_data: Path) -> None:
 
 def test_chroma_server_mode(tmp_path: Path, chroma_server: tuple[str, int]) -> None:
     host, port = chroma_server
-    env = cli_env(tmp_path / "data", CHROMA_HOST=host, CHROMA_PORT=str(port), NEWSDESK_COLLECTION="srvtest")
+    env = cli_env(
+        tmp_path / "data", CHROMA_HOST=host, CHROMA_PORT=str(port), NEWSDESK_COLLECTION="srvtest"
+    )
     assert run_cli("ingest", env=env).returncode == 0
     again = run_cli("ingest", env=env)
     assert "1 unchanged" in again.stdout

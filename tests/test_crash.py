@@ -9,10 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import REPO, cli_env, make_settings, open_service
 from retrieval.chunking import chunk_text
 from retrieval.embedding import OnnxMiniLM
 from retrieval.parse import Article, parse_file
+
+from conftest import REPO, cli_env, make_settings, open_service
 
 TOPICS = ["harbour", "election", "drought", "vaccine", "railway", "festival", "strike", "summit"]
 CITIES = ["Tallinn", "Riga", "Vilnius", "Gdansk", "Tartu", "Kaunas", "Turku", "Oulu", "Lodz"]

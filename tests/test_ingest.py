@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS, make_settings, open_service
 from retrieval.embedding import OnnxMiniLM
 from retrieval.errors import IndexInUseError, IndexMismatchError
 from retrieval.service import Newsdesk
 from retrieval.store import Store
+
+from conftest import SEEDS, make_settings, open_service
 
 
 def _article(path: Path, title: str, body: str) -> Path:
