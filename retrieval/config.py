@@ -93,7 +93,16 @@ class Settings(BaseSettings):
             return [int(p) for p in parts if p]
         return value
 
-    @field_validator("chroma_host", "openai_base_url", "webhook_url", mode="before")
+    @field_validator(
+        "chroma_host",
+        "openai_base_url",
+        "webhook_url",
+        "openai_api_key",
+        "telegram_bot_token",
+        "webhook_secret",
+        "local_model",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
