@@ -64,6 +64,15 @@ def test_parse_atom() -> None:
     assert items[1].published == date(2024, 3, 6)  # no <published>: <updated> stands in
 
 
+def test_relative_links_resolve_against_the_feed_url() -> None:
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        b"<item><title>A</title><link>/news/a</link></item></channel></rss>"
+    )
+    _, items = parse_feed("https://site.test/feeds/rss.xml", body)
+    assert [(i.link, i.item_id) for i in items] == [("https://site.test/news/a",) * 2]
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -56,13 +56,16 @@ def _entry_date(entry: Any) -> date | None:
 
 
 def parse_feed(
-    url: str, body: bytes, headers: dict[str, str] | None = None
+    url: str, body: bytes, headers: dict[str, str] | None = None, *, base: str | None = None
 ) -> tuple[str, list[FeedItem]]:
     """Parse feed bytes into (feed title, items); raise FetchError when it is not a feed.
 
     Only bytes are handed to feedparser: given a url it would fetch it itself.
     """
-    parsed = feedparser.parse(body, response_headers=headers or {})
+    # content-location lets feedparser resolve relative item links against the feed's url
+    parsed = feedparser.parse(
+        body, response_headers={**(headers or {}), "content-location": base or url}
+    )
     version = parsed.get("version") or ""
     if not version:
         exc = parsed.get("bozo_exception")
@@ -117,7 +120,7 @@ async def poll_feed(fetcher: Fetcher, state: WebState, url: str) -> FeedPoll:
         return poll
     if page.content_type in ("text/html", "application/xhtml+xml"):
         raise FetchError(url, "not an RSS/Atom feed (the url returns an HTML page)")
-    poll.title, poll.items = parse_feed(url, page.body, dict(page.headers))
+    poll.title, poll.items = parse_feed(url, page.body, dict(page.headers), base=page.final_url)
     unseen = state.unseen(url, (i.item_id for i in poll.items))
     new = [i for i in poll.items if i.item_id in unseen]
     poll.truncated = len(new) > MAX_ITEMS_PER_POLL
