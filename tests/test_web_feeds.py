@@ -141,7 +141,7 @@ def test_feed_errors(site: Site, settings: Settings) -> None:
     state = WebState.open(settings)
     cases = {
         "/feeds/moved.xml": "not an RSS/Atom feed (the url returns an HTML page)",
-        "/feeds/garbage.xml": "not an RSS/Atom feed",
+        "/feeds/garbage.xml": "not an RSS/Atom feed (not well-formed XML)",
         "/missing.xml": "HTTP 404 Not Found",
         "/loop-a": "too many redirects (a redirect loop?)",
     }

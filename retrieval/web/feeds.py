@@ -69,7 +69,10 @@ def parse_feed(
     version = parsed.get("version") or ""
     if not version:
         exc = parsed.get("bozo_exception")
-        detail = f" ({type(exc).__name__})" if exc is not None else ""
+        name = type(exc).__name__ if exc is not None else ""
+        detail = {
+            "SAXParseException": " (not well-formed XML)",
+        }.get(name, " (empty)" if not body.strip() else "")
         raise FetchError(url, f"not an RSS/Atom feed{detail}")
     title = str(parsed.feed.get("title", "") or "").strip()
     items: list[FeedItem] = []
