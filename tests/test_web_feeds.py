@@ -151,6 +151,11 @@ def test_feed_errors(site: Site, settings: Settings) -> None:
         assert err.value.reason.startswith(reason), path
 
 
+def test_a_feed_sent_as_html_is_still_read(site: Site, settings: Settings) -> None:
+    found = poll(settings, WebState.open(settings), site.url("/feeds/mislabelled.xml"))
+    assert [i.item_id for i in found.new] == ["gazette-1002", "gazette-1001"]
+
+
 def test_slow_feed_times_out(site: Site, tmp_path: Path) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path, fetch_timeout=0.3)
     with pytest.raises(FetchError) as err:

@@ -121,9 +121,13 @@ async def poll_feed(fetcher: Fetcher, state: WebState, url: str) -> FeedPoll:
         poll.etag = poll.etag or (info.etag if info else None)
         poll.last_modified = poll.last_modified or (info.last_modified if info else None)
         return poll
-    if page.content_type in ("text/html", "application/xhtml+xml"):
-        raise FetchError(url, "not an RSS/Atom feed (the url returns an HTML page)")
-    poll.title, poll.items = parse_feed(url, page.body, dict(page.headers), base=page.final_url)
+    try:
+        poll.title, poll.items = parse_feed(url, page.body, dict(page.headers), base=page.final_url)
+    except FetchError:
+        if page.content_type in ("text/html", "application/xhtml+xml"):
+            # a site's page, not its feed (some servers label real feeds text/html: parse first)
+            raise FetchError(url, "not an RSS/Atom feed (the url returns an HTML page)") from None
+        raise
     unseen = state.unseen(url, (i.item_id for i in poll.items))
     new = [i for i in poll.items if i.item_id in unseen]
     poll.truncated = len(new) > MAX_ITEMS_PER_POLL

@@ -103,6 +103,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self._send(200, site.fixture("harbour-rss.xml"), "application/rss+xml")
             elif path == "/feeds/wire.atom":
                 self._send(200, site.fixture("wire-atom.xml"), "application/atom+xml")
+            elif path == "/feeds/mislabelled.xml":  # a real feed sent as text/html
+                self._send(200, site.fixture("city-rss-1.xml"), html)
             elif path == "/feeds/moved.xml":
                 self._send(200, site.fixture("not-a-feed.html"), html)
             elif path == "/feeds/garbage.xml":
