@@ -20,11 +20,14 @@ from bot.telegram.app import EXIT_CONFLICT, EXIT_OK, build_application, serve
 from bot.telegram.handlers import APOLOGY, NON_TEXT
 from bot.telegram.services import Services
 from retrieval.config import Settings
+from retrieval.embedding import OnnxMiniLM
 from retrieval.ingest import IngestReport
 from retrieval.service import Newsdesk
 from retrieval.types import Answer, CoverageStats, Turn
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+from conftest import make_settings as conftest_settings
+from conftest import open_service
+
 QUESTION = "What did Germany say about Macron's remarks?"
 BOT = "newsdesk_test_bot"
 
@@ -64,21 +67,13 @@ class CountingService:
 
 
 @pytest.fixture(scope="session")
-def seeded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An index with the seed article, built once per session (the real ONNX model)."""
-    data = tmp_path_factory.mktemp("seeded")
-    svc = Newsdesk.open(Settings(_env_file=None, data_dir=data, llm="off"))
-    try:
-        report = svc.ingest([SEEDS])
-        assert report.new >= 1, report.summary()
-    finally:
-        svc.close()
-    return data
-
-
-@pytest.fixture(scope="session")
-def newsdesk(seeded_dir: Path) -> Iterator[Newsdesk]:
-    svc = Newsdesk.open(Settings(_env_file=None, data_dir=seeded_dir, llm="off"))
+def newsdesk(
+    seeded_dir: Path, embedder: OnnxMiniLM, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Newsdesk]:
+    """One service over a copy of the seeded index, shared by the tests that only ask."""
+    data = tmp_path_factory.mktemp("tg-seeded") / "data"
+    shutil.copytree(seeded_dir, data)
+    svc = open_service(conftest_settings(data), embedder)
     yield svc
     svc.close()
 
@@ -95,10 +90,11 @@ def api() -> Iterator[FakeBotAPI]:
 
 
 def make_settings(tmp_path: Path, api: FakeBotAPI, **kw: Any) -> Settings:
+    """Settings for a bot polling `api`, with its chat state under `tmp_path`."""
+    kw.setdefault("llm", "off")
     return Settings(
         _env_file=None,
         data_dir=tmp_path,
-        llm="off",
         telegram_bot_token=api.token,
         telegram_api_base_url=api.base_url,
         **kw,
@@ -199,7 +195,9 @@ async def test_escaping_of_user_text(
     assert "1,600 characters" in visible(cap) and "under 1,000" in visible(cap)
 
 
-async def test_long_reply_split_balanced(tmp_path: Path, api: FakeBotAPI, seeded_dir: Path) -> None:
+async def test_long_reply_split_balanced(
+    tmp_path: Path, api: FakeBotAPI, seeded_dir: Path, embedder: OnnxMiniLM
+) -> None:
     data = tmp_path / "index"
     shutil.copytree(seeded_dir, data)
     long_title = "Zebra migration across the Mara river " + "and the herds that follow " * 40
@@ -216,7 +214,7 @@ async def test_long_reply_split_balanced(tmp_path: Path, api: FakeBotAPI, seeded
     ]  # fmt: skip
     src = tmp_path / "zebras.jsonl"
     src.write_text("\n".join(json.dumps(a) for a in articles))
-    svc = Newsdesk.open(Settings(_env_file=None, data_dir=data, llm="off"))
+    svc = open_service(conftest_settings(data), embedder)
     try:
         svc.ingest([src])
         settings = make_settings(tmp_path, api)
@@ -364,11 +362,11 @@ async def test_restart_keeps_history_for_follow_ups(
 
 
 async def test_admin_ingest_of_uploaded_file(
-    tmp_path: Path, api: FakeBotAPI, seeded_dir: Path
+    tmp_path: Path, api: FakeBotAPI, seeded_dir: Path, embedder: OnnxMiniLM
 ) -> None:
     data = tmp_path / "index"
     shutil.copytree(seeded_dir, data)
-    svc = CountingService(Newsdesk.open(Settings(_env_file=None, data_dir=data, llm="off")))
+    svc = CountingService(open_service(conftest_settings(data), embedder))
     body = (
         "Otters return to the Thames\n\nOutlet: River News\n\n"
         "Conservationists counted forty otters along the Thames in February, "

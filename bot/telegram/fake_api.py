@@ -72,7 +72,7 @@ def parse_telegram_html(text: str) -> str:
 class Fault:
     """A fault to apply to the next calls of one method."""
 
-    kind: str  # "429", "parse", "5xx", "timeout", "conflict"
+    kind: str  # "429", "parse", "5xx", "timeout" (stall, then 500), "slow", "conflict"
     times: int = 1
     retry_after: int = 1
     delay: float = 3.0
@@ -319,6 +319,9 @@ class FakeBotAPI:
             call = Call(method, params, time.monotonic())
             self.calls.append(call)
             fault = self._take_fault(method, params)
+        if fault is not None and fault.kind == "slow":  # stall, then answer normally
+            time.sleep(fault.delay)
+            fault = None
         if fault is not None:
             status, body, delay = _fault_response(fault)
             call.status = status
