@@ -166,11 +166,9 @@ def _store(sink: ArticleSink, state: WebState, works: list[_Work]) -> FollowRepo
     """Drop duplicates, ingest the new articles in one batch, and record every feed's state."""
     report = FollowReport(feeds=[w.result for w in works])
     fresh: list[Article] = []
-    owner: dict[int, _Work] = {}
     for work in works:
         for _item_id, _link, r in work.fetched:
             if isinstance(r, Article):
-                owner[id(r)] = work
                 fresh.append(r)
             else:
                 work.result.failures.append((r.url, r.reason))
@@ -189,8 +187,11 @@ def _store(sink: ArticleSink, state: WebState, works: list[_Work]) -> FollowRepo
         except Exception as exc:
             logger.exception("ingest of %d followed articles failed", len(kept))
             ingest_error = f"could not store the new articles ({type(exc).__name__})"
+        # not stored: a later copy of these stories must not be dropped as a duplicate
         if ingest_error:
             state.forget_stories(a.doc_id for a in kept)
+        elif refused:
+            state.forget_stories(a.doc_id for a in kept if a.source in refused)
     kept_ids = {id(a) for a in kept}
     for work in works:
         res = work.result
