@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import make_settings
 from llm_fakes import Reply, ScriptedLLM, echo_system, seed_passages
 
 from retrieval.config import Settings
@@ -17,6 +16,8 @@ from retrieval.errors import LLMError
 from retrieval.llm.answerer import LLMAnswerer, build_llm, prompt_sources
 from retrieval.llm.client import ChatClient
 from retrieval.types import Answer, Passage
+
+from conftest import make_settings
 
 QUESTION = "What did Germany say about Macron's remarks?"
 GOOD = "Germany's defense minister said Macron's quotes were \"not helpful\" [2]."

@@ -15,6 +15,7 @@ from retrieval.llm.prompts import (
     condense_messages,
     fill,
     load_template,
+    new_fence,
     template_variables,
 )
 
@@ -80,3 +81,8 @@ def test_condense_prompt_carries_history_and_question() -> None:
     messages = condense_messages("Who said it?", "User: What did the White House say?")
     assert "Who said it?" in messages[1]["content"]
     assert "What did the White House say?" in messages[1]["content"]
+
+
+def test_fence_is_unguessable_but_stable_for_the_same_passages() -> None:
+    assert new_fence("a|b") == new_fence("a|b") != new_fence("a|c")
+    assert len(new_fence("a|b")) == 8 and new_fence() != new_fence()

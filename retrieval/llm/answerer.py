@@ -235,7 +235,7 @@ class LLMAnswerer:
         out = out.strip().strip("\"'\u201c\u201d").strip()
         echo = EchoGuard(self._sources, [question])
         too_long = len(out) > max(3 * len(question), 300)
-        if not out or too_long or echo.hits(out):
+        if not out or too_long or echo.hits(out) or REFUSAL_MARKER.search(out):
             return question
         return out[: self.settings.max_question_chars]
 
@@ -249,7 +249,7 @@ class LLMAnswerer:
         shown = self._cap_passages(passages)
         if not shown:
             return self._refusal(question, as_of, {})
-        fence = new_fence()
+        fence = new_fence("|".join(p.chunk_id for p in shown))
         messages = answer_messages(question, shown, today=as_of or date.today(), fence=fence)
         try:
             completion = self._client().complete(messages)
@@ -267,7 +267,7 @@ class LLMAnswerer:
         if not shown:
             yield self._refusal(question, as_of, {})
             return
-        fence = new_fence()
+        fence = new_fence("|".join(p.chunk_id for p in shown))
         messages = answer_messages(question, shown, today=as_of or date.today(), fence=fence)
         guard = StreamGuard(self._echo(shown, fence))
         completion: Completion | None = None

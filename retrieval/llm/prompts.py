@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -64,9 +66,18 @@ def static_text(name: str) -> str:
     return _VAR.sub(" ", load_template(name))
 
 
-def new_fence() -> str:
-    """Return a per-request tag an article cannot guess, so it cannot forge a fence."""
-    return secrets.token_hex(4)
+_FENCE_KEY = secrets.token_bytes(16)
+
+
+def new_fence(material: str = "") -> str:
+    """Return a tag an article cannot guess, so it cannot forge a fence.
+
+    Keyed with a per-process secret; the same passages get the same tag, so a server's
+    prompt cache still works across questions about them.
+    """
+    if not material:
+        return secrets.token_hex(4)
+    return hmac.new(_FENCE_KEY, material.encode("utf-8"), hashlib.sha256).hexdigest()[:8]
 
 
 def defang(text: str) -> str:
