@@ -1,0 +1,123 @@
+"""`newsdesk eval retrieval` and `newsdesk eval answers`: measure Newsdesk on known answers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from retrieval.config import Settings
+from retrieval.evaluation.data import EvalDataError, load_seed_questions
+from retrieval.evaluation.runner import (
+    format_answers_table,
+    format_retrieval_table,
+    run_answers_eval,
+    run_retrieval_eval,
+)
+from retrieval.service import Newsdesk
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
+    """Rank documents for every gold question and print Hits@k / MRR@10 per system."""
+    result = run_retrieval_eval(
+        settings,
+        args.corpus,
+        args.questions,
+        baseline=args.baseline,
+        k=args.k,
+        index_dir=args.index_dir,
+        limit=args.limit,
+        body_only=args.body_only,
+        progress=not args.json and sys.stderr.isatty(),
+    )
+    if args.json:
+        print(json.dumps(result.to_json()))
+        return 0
+    if result.ingest is not None and result.ingest.written:
+        print(result.ingest.summary())
+    print(f"index: {result.index_dir}")
+    print(format_retrieval_table(result))
+    return 0
+
+
+def cmd_eval_answers(args: argparse.Namespace, settings: Settings) -> int:
+    """Ask the seed questions through the bot's service and score the answers."""
+    questions = load_seed_questions(args.questions)
+    if not questions:
+        raise EvalDataError(f"No questions in {args.questions}")
+    svc = Newsdesk.open(settings)
+    try:
+        if args.corpus:
+            svc.ingest(args.corpus, progress=not args.json)
+        elif svc.stats().articles == 0:
+            from bot.cli import default_seeds
+
+            svc.ingest([default_seeds()], progress=not args.json)
+        result = run_answers_eval(
+            svc, questions, as_of=args.as_of, progress=not args.json and sys.stderr.isatty()
+        )
+    finally:
+        svc.close()
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        print(format_answers_table(result))
+    return 0
+
+
+def _date_arg(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `eval retrieval` and `eval answers` to the `newsdesk` parser."""
+    p = subparsers.add_parser("eval", help="measure retrieval and answers on known questions")
+    sub = p.add_subparsers(dest="eval_command", required=True)
+
+    r = sub.add_parser(
+        "retrieval",
+        help="Hits@k and MRR@10 of the bot's retriever (and vector, BM25, a baseline)",
+    )
+    r.add_argument("--corpus", type=Path, required=True, help="articles, one JSON a line")
+    r.add_argument("--questions", type=Path, required=True, help="questions with gold_doc_ids")
+    r.add_argument("--baseline", type=Path, default=None, help="rankings file to compare with")
+    r.add_argument("--k", type=_positive, default=10, help="documents ranked per question")
+    r.add_argument(
+        "--index-dir", type=Path, default=None, help="index folder (default: under the data dir)"
+    )
+    r.add_argument("--json", action="store_true", help="print one JSON object")
+    r.add_argument("--limit", type=_positive, default=None, help="only the first N questions")
+    r.add_argument(
+        "--body-only",
+        action="store_true",
+        help="index article bodies without headlines (an honest variant when titles leak)",
+    )
+    r.set_defaults(func=cmd_eval_retrieval)
+
+    a = sub.add_parser("answers", help="pass rate, refusals and citations on seed QA")
+    a.add_argument("--questions", type=Path, required=True, help="seed QA, one JSON a line")
+    a.add_argument(
+        "--corpus",
+        type=Path,
+        nargs="*",
+        default=None,
+        help="ingest these first (default: seeds/ when the index is empty)",
+    )
+    a.add_argument("--as-of", type=_date_arg, default=None, help="answer as of YYYY-MM-DD")
+    a.add_argument("--json", action="store_true", help="print one JSON object")
+    a.set_defaults(func=cmd_eval_answers)
