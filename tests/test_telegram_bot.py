@@ -8,13 +8,14 @@ import json
 import logging
 import re
 import shutil
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
+from web_fixtures.server import LIBRARY, serve_site
 
 from bot.telegram.app import EXIT_CONFLICT, EXIT_OK, build_application, serve
 from bot.telegram.handlers import APOLOGY, NON_TEXT
@@ -23,7 +24,7 @@ from retrieval.config import Settings
 from retrieval.embedding import OnnxMiniLM
 from retrieval.ingest import IngestReport
 from retrieval.service import Newsdesk
-from retrieval.types import Answer, CoverageStats, Turn
+from retrieval.types import Answer, Article, CoverageStats, Turn
 
 from conftest import make_settings as conftest_settings
 from conftest import open_service
@@ -58,6 +59,9 @@ class CountingService:
     ) -> IngestReport:
         self.ingested += [Path(p) for p in paths]
         return self.inner.ingest(paths, prune=prune, progress=progress)
+
+    def ingest_articles(self, articles: Iterable[Article], *, progress: bool = False) -> Any:
+        return self.inner.ingest_articles(articles, progress=progress)
 
     def stats(self) -> CoverageStats:
         return self.inner.stats()
@@ -154,7 +158,6 @@ async def test_private_question_answered_with_citation_and_sources(
     assert [b.split(":")[0] for b in buttons] == ["src", "up", "down"]
     sent = api.calls_of("sendMessage")[-1].params
     assert json.loads(sent["link_preview_options"]) == {"is_disabled": True}
-    assert api.calls_of("sendChatAction"), "typing action while working"
     assert api.calls_of("setMyCommands")
 
 
@@ -336,6 +339,8 @@ async def test_photo_sources_buttons_and_commands(
         api.push_text(8, "/start")
         api.push_text(8, "/stats")
         await api.wait_messages(8, 7)
+        api.push_text(8, "/help")
+        await api.wait_messages(8, 8)
     texts = [visible(m) for m in api.messages(8)]
     assert texts[0] == NON_TEXT
     assert "No answer in this chat yet" in texts[1]
@@ -346,6 +351,7 @@ async def test_photo_sources_buttons_and_commands(
     assert "1 article from 1 outlet (RFE/RL)" in start and "2024-03-05" in start
     assert "Try" in start and "/ask" in start
     assert "1 questions answered" in stats and "👍 1" in stats
+    assert texts[7].startswith("How to ask") and f"@{BOT} QUESTION" in texts[7]
 
 
 async def test_restart_keeps_history_for_follow_ups(
@@ -361,7 +367,7 @@ async def test_restart_keeps_history_for_follow_ups(
     assert "courage" in visible(follow) and "Pistorius" in visible(follow)
 
 
-async def test_admin_ingest_of_uploaded_file(
+async def test_admin_ingest_of_uploaded_file_and_url(
     tmp_path: Path, api: FakeBotAPI, seeded_dir: Path, embedder: OnnxMiniLM
 ) -> None:
     data = tmp_path / "index"
@@ -382,8 +388,12 @@ async def test_admin_ingest_of_uploaded_file(
             api.push_text(13, "/ingest", reply_to=doc2)
             await api.wait_messages(13, 2)
             reply = await answered(api, 12, api.push_text(12, "How many otters were counted?"))
+            with serve_site() as site:
+                url_q = api.push_text(12, f"/ingest {site.url(LIBRARY)}")
+                url_reply = await answered(api, 12, url_q)
     finally:
         svc.inner.close()
+    assert "Ingest of http://" in url_reply.text and "1 new" in url_reply.text
     assert "Reply /ingest to this file" in api.messages(12)[0].text
     assert api.messages(13)[0].text == NON_TEXT and "for admins" in api.messages(13)[1].text
     assert "forty otters" in visible(reply)

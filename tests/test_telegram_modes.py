@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from fake_bot_api import FakeBotAPI, parse_telegram_html
-from llm_fakes import ScriptedLLM
+from llm_fakes import ScriptedLLM, quote_first_passage
 from telegram import Bot
 from test_telegram_bot import (  # one seeded index per session, shared with the e2e tests
     BOT,
@@ -29,6 +30,7 @@ from test_telegram_bot import (  # one seeded index per session, shared with the
 )
 
 from bot.telegram.app import EXIT_OK, build_application, file_base_url, serve
+from bot.telegram.bench import format_report, run_telegram_bench
 from bot.telegram.send import StreamPreview, send_html
 from bot.telegram.services import Services
 from retrieval.embedding import OnnxMiniLM
@@ -78,6 +80,7 @@ async def test_llm_mode_streams_in_private_and_not_in_groups(
         try:
             async with running(settings, svc, api) as services:
                 assert services.stream
+                llm.push(lambda body: dataclasses.replace(quote_first_passage(body), hang=1.0))
                 private = await answered(api, 31, api.push_text(31, QUESTION))
                 group = await answered(api, -31, api.push_text(-31, f"/ask {QUESTION}"))
         finally:
@@ -88,6 +91,8 @@ async def test_llm_mode_streams_in_private_and_not_in_groups(
     drafts = [d for d in api.drafts if int(d["chat_id"]) == 31]
     assert drafts and all(d["parse_mode"] == "HTML" for d in drafts)
     assert not [d for d in api.drafts if int(d["chat_id"]) == -31]
+    typing = [c for c in api.calls_of("sendChatAction") if c.params["chat_id"] == "31"]
+    assert typing and typing[0].params["action"] == "typing", "typing while the LLM works"
 
 
 async def test_stream_preview_falls_back_to_edits(api: FakeBotAPI) -> None:
@@ -221,3 +226,18 @@ def test_sigterm_finishes_the_answer_in_flight(
     assert "Stopping: finishing the answers in flight" in out
     assert "HTTP Request" not in out, "httpx request logging is quiet"
     assert api.token not in out and api.token.split(":")[1] not in out
+
+
+def test_bench_runs_small(tmp_path: Path, seeded_dir: Path, embedder: OnnxMiniLM) -> None:
+    data = tmp_path / "index"
+    shutil.copytree(seeded_dir, data)
+    settings = conftest_settings(data)
+    svc = open_service(settings, embedder)
+    try:
+        result = run_telegram_bench(settings, svc, chats=3, questions=[QUESTION, QUESTION])
+    finally:
+        svc.close()
+    assert result["answered"] == 6 and result["lost"] == 0 and result["duplicated"] == 0
+    assert result["ok"] and result["peak_rss_mb"] > 0
+    assert "6/6 answered" in format_report(result)
+    assert not (data / "telegram.sqlite3").exists(), "bench chat state stays out of the data dir"

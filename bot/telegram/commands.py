@@ -174,8 +174,13 @@ class Commands:
         if hook is None:
             await reply_text(update.message, "Ingesting URLs is not available in this version.")
             return
-        report = await asyncio.to_thread(hook, url)
-        await reply_text(update.message, f"Ingested {url}\n{report.summary()}")
+        try:
+            report = await hook(url)
+        except ImportError as exc:
+            log.warning("URL ingest unavailable: %s", exc)
+            await reply_text(update.message, "Ingesting URLs needs the [live] extra installed.")
+            return
+        await reply_text(update.message, f"Ingest of {url}:\n{report.summary()}")
 
     async def on_unknown(self, update: Update, context: Context) -> None:
         """An unknown command in a private chat."""

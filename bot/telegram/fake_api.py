@@ -125,6 +125,7 @@ class FakeBotAPI:
         self.sent: list[Sent] = []
         self.drafts: list[dict[str, Any]] = []
         self.pushed_at: dict[int, float] = {}  # question message id -> when it was pushed
+        self.replies: dict[int, list[Sent]] = {}  # question message id -> messages replying to it
         self._lock = threading.Condition()
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -144,8 +145,7 @@ class FakeBotAPI:
         class Handler(_Handler):
             fake = api
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
@@ -272,6 +272,11 @@ class FakeBotAPI:
         with self._lock:
             return [s for s in self.sent if chat_id is None or s.chat_id == chat_id]
 
+    def replies_to(self, message_id: int) -> list[Sent]:
+        """Messages the bot sent as replies to `message_id`."""
+        with self._lock:
+            return list(self.replies.get(message_id, ()))
+
     def calls_of(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
@@ -390,10 +395,11 @@ class FakeBotAPI:
         if isinstance(markup, dict):
             msg["reply_markup"] = markup
         self._messages[(chat_id, message_id)] = msg
-        self.sent.append(
-            Sent(message_id, chat_id, text, params.get("parse_mode"), reply_to,
-                 markup if isinstance(markup, dict) else None, time.monotonic())
-        )  # fmt: skip
+        sent = Sent(message_id, chat_id, text, params.get("parse_mode"), reply_to,
+                    markup if isinstance(markup, dict) else None, time.monotonic())  # fmt: skip
+        self.sent.append(sent)
+        if reply_to is not None:
+            self.replies.setdefault(reply_to, []).append(sent)
         return msg
 
     def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -475,6 +481,13 @@ def _fault_response(fault: Fault) -> tuple[int, dict[str, Any], float]:
 
 def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients that give up (timeouts, shutdown) are part of the script
 
 
 class _Handler(BaseHTTPRequestHandler):

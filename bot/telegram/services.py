@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from bot.telegram.access import Access
 from bot.telegram.limits import Limits
@@ -41,8 +41,22 @@ class AnswerService(Protocol):
     def stats(self) -> CoverageStats: ...
 
 
-UrlIngest = Callable[[str], Report]
-"""Hook for `/ingest URL`: fetch one page and ingest it (runs in a thread)."""
+UrlIngest = Callable[[str], Awaitable[Report]]
+"""Hook for `/ingest URL`: fetch one page and ingest it."""
+
+
+def web_url_ingest(settings: Settings, service: AnswerService) -> UrlIngest | None:
+    """`/ingest URL` through retrieval.web (needs the service's `ingest_articles`)."""
+    if not callable(getattr(service, "ingest_articles", None)):
+        return None
+
+    async def ingest(url: str) -> Report:
+        from retrieval.web.articles import aingest_urls  # the [live] extra: imported on use
+
+        result: Report = await aingest_urls(cast(Any, service), settings, [url])
+        return result
+
+    return ingest
 
 
 @dataclass
@@ -63,7 +77,11 @@ class Services:
 
     @classmethod
     def create(
-        cls, settings: Settings, service: AnswerService, *, ingest_url: UrlIngest | None = None
+        cls,
+        settings: Settings,
+        service: AnswerService,
+        *,
+        ingest_url: UrlIngest | Literal["web"] | None = "web",
     ) -> Services:
         """Open the chat state under `settings.data_dir` and set limits from the settings."""
         state = StateStore.in_data_dir(settings.data_dir)
@@ -74,8 +92,8 @@ class Services:
             limits=limits,
             access=Access.from_settings(settings),
             max_concurrent=max(1, settings.max_concurrent_llm),
-            stream=settings.llm_enabled,
-            ingest_url=ingest_url,
+            stream=settings.llm_enabled and getattr(service, "llm", True) is not None,
+            ingest_url=web_url_ingest(settings, service) if ingest_url == "web" else ingest_url,
         )
 
     def chat_lock(self, chat_id: int) -> asyncio.Lock:
