@@ -17,9 +17,7 @@ from bot.logsetup import configure_logging
 from bot.render import render_answer
 from retrieval.config import Settings
 from retrieval.errors import IndexInUseError, NewsdeskError
-from retrieval.parse import Problem
 from retrieval.service import Newsdesk
-from retrieval.types import Article
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +47,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             svc.rebuild()
         report = svc.ingest(paths, prune=args.prune, progress=True) if paths else None
         if urls:
-            from retrieval.web import fetch_articles
+            from retrieval.web import ingest_urls
 
-            articles, failures = fetch_articles(urls, settings)
-            items: list[Article | Problem] = [*articles, *(Problem(u, why) for u, why in failures)]
-            web = svc.ingest_articles(items, progress=True)
-            print(web.summary())
+            print(ingest_urls(svc, settings, urls).summary())
         if report is not None:
             print(report.summary())
     finally:

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 from retrieval.config import Settings
 from retrieval.embedding import Embedder, OnnxMiniLM, OpenAIEmbedder
 from retrieval.errors import InputRejectedError
-from retrieval.extractive import extractive_answer, refusal
+from retrieval.extractive import extractive_answer, format_date, refusal
 from retrieval.gate import relevance
 from retrieval.ingest import Ingestor, IngestReport
 from retrieval.parse import Problem
 from retrieval.retriever import HybridRetriever, RetrievalResult, to_passage
 from retrieval.store import ArticleRecord, Store
 from retrieval.text import content_stems
+from retrieval.timephrases import parse_window
 from retrieval.types import Answer, Article, CoverageStats, Turn
 
 if TYPE_CHECKING:
@@ -125,10 +126,16 @@ class Newsdesk:
         q = self.check_question(question)
         as_of = as_of or date.today()
         standalone = self.standalone(q, history)
-        result = self.retrieve(standalone, as_of=as_of)
+        window = parse_window(q, as_of) or parse_window(standalone, as_of)
+        result = self.retrieve(standalone, as_of=as_of, window=window)
         logger.debug("retrieval for %r: %s", standalone, result.reason)
         if not result.relevant:
             ans = refusal(q, "llm" if self.llm else "extractive")
+            if window:
+                ans.answer += (
+                    f" (I looked for reporting from {format_date(window[0])} "
+                    f"to {format_date(window[1])}.)"
+                )
         elif self.llm is not None:
             ans = self.llm.answer(standalone, result.passages, as_of=as_of)
         else:
@@ -151,7 +158,8 @@ class Newsdesk:
         q = self.check_question(question)
         as_of = as_of or date.today()
         standalone = await asyncio.to_thread(self.standalone, q, history)
-        result = await asyncio.to_thread(self.retrieve, standalone, as_of=as_of)
+        window = parse_window(q, as_of) or parse_window(standalone, as_of)
+        result = await asyncio.to_thread(self.retrieve, standalone, as_of=as_of, window=window)
         if not result.relevant:
             yield self._finish(refusal(q, "llm"), q, standalone, as_of, result, started)
             return
