@@ -15,7 +15,6 @@ from retrieval.llm.citations import (
     extract_quotes,
     find_quote,
     is_refusal,
-    normalize,
     planted_instructions,
     split_sentences,
 )
@@ -81,7 +80,7 @@ def test_quote_must_be_in_the_passage_it_cites(passages: list[Passage]) -> None:
 def test_quote_normalisation_whitespace_curly_quotes_and_ellipsis(
     passages: list[Passage],
 ) -> None:
-    norm = [normalize(p.text) for p in passages]
+    norm = [p.text for p in passages]
     # Straight apostrophes for curly ones, collapsed whitespace.
     hit = find_quote("We don't need   really", norm)
     assert hit is not None and hit[1] in passages[1].text and hit[1].startswith("We don\u2019t")

@@ -413,3 +413,16 @@ def test_build_llm_only_when_configured(tmp_path: Path, fake: ScriptedLLM) -> No
     built = build_llm(llm_settings(tmp_path, fake))
     assert isinstance(built, LLMAnswerer)
     built.close()
+
+
+def test_bench_reports_latency_and_check_cost(
+    llm: LLMAnswerer, fake: ScriptedLLM, passages: list[Passage]
+) -> None:
+    from retrieval.llm.bench import bench_llm
+
+    fake.push(Reply(text=GOOD), Reply(text="No citations here."))
+    result = bench_llm(llm, [(QUESTION, passages), (QUESTION, passages)], check_repeats=3)
+    summary = result.summary()
+    assert summary["answers"] == 2 and summary["passed_check"] == 1
+    assert len(result.ttft_ms) == len(result.total_ms) == len(result.check_ms) == 2
+    assert any("citation check" in line for line in result.lines())

@@ -8,6 +8,7 @@ dropped. What survives is renumbered in order of first citation.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,50 +40,42 @@ _CHAR_MAP = {
     "\u2015": "-",
     "\u2026": "...",
 }
-_ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\ufeff", "\u00ad"}
-
-
-@dataclass(frozen=True)
-class Normalized:
-    """Text with whitespace and quote marks normalised, mapped back to the original."""
-
-    original: str
-    text: str
-    starts: tuple[int, ...]  # original start index of each normalised char
-    ends: tuple[int, ...]  # original end index of each normalised char
-
-    def original_span(self, start: int, end: int) -> str:
-        """Return the original text behind normalised `text[start:end]`."""
-        return self.original[self.starts[start] : self.ends[end - 1]]
-
-
-def normalize(text: str) -> Normalized:
-    """Collapse whitespace, unify quote marks, dashes and ellipses; keep an index map."""
-    out: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for i, ch in enumerate(text):
-        if ch in _ZERO_WIDTH:
-            continue
-        if ch.isspace():
-            if out and out[-1] == " ":
-                ends[-1] = i + 1
-                continue
-            out.append(" ")
-            starts.append(i)
-            ends.append(i + 1)
-            continue
-        mapped = _CHAR_MAP.get(ch, ch)
-        for m in mapped:
-            out.append(m)
-            starts.append(i)
-            ends.append(i + 1)
-    return Normalized(text, "".join(out), tuple(starts), tuple(ends))
+_ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\ufeff", "\u00ad")
+_TRANSLATE = str.maketrans({**_CHAR_MAP, **dict.fromkeys(_ZERO_WIDTH)})
+_SPACES = re.compile(r"\s+")
 
 
 def norm_text(text: str) -> str:
-    """Return only the normalised text."""
-    return normalize(text).text
+    """Collapse whitespace; unify quote marks, dashes and ellipses; drop zero-width marks."""
+    return _SPACES.sub(" ", text.translate(_TRANSLATE))
+
+
+# What each normalised character may be in the original text.
+_LOOSE = {
+    " ": r"\s+",
+    '"': '["\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033]',
+    "'": "['`\u2018\u2019\u201a\u201b\u2032]",
+    "-": "[-\u2010-\u2015]",
+}
+_ELLIPSIS = r"(?:\.\.\.|\u2026)"
+
+
+def loose_pattern(core: str) -> str:
+    """Return a regex matching `core` (normalised) in un-normalised text."""
+    out: list[str] = []
+    i = 0
+    while i < len(core):
+        if core.startswith("...", i):
+            out.append(_ELLIPSIS)
+            i += 3
+            continue
+        ch = core[i]
+        out.append(_LOOSE.get(ch) or re.escape(ch))
+        i += 1
+    if core[:1].isalpha() and core[0].swapcase() != core[0]:
+        # A quote may capitalise (or not) its first word.
+        out[0] = f"[{core[0]}{core[0].swapcase()}]"
+    return "".join(out)
 
 
 # --- citation markers and sentences --------------------------------------------------
@@ -201,36 +194,25 @@ def extract_quotes(sentence: str) -> list[str]:
     return [q for q in quotes if q.strip(_STRIP)]
 
 
-def find_quote(quote: str, passages: Iterable[Normalized]) -> tuple[int, str] | None:
-    """Find a quote in the passages: (position in the iterable, verbatim original span)."""
+def find_quote(quote: str, passages: Iterable[str]) -> tuple[int, str] | None:
+    """Find a quote in the passage texts: (position in the iterable, verbatim original span).
+
+    Whitespace, quote marks, dashes and ellipses may differ; an elided quote ("a ... b")
+    matches its parts in order and cites the whole stretch.
+    """
     core = norm_text(quote).strip(_STRIP)
     if not core:
         return None
-    variants = [core]
-    if core[0].isalpha():
-        variants.append(core[0].swapcase() + core[1:])
     parts = [p.strip(_STRIP) for p in core.split("...")]
     parts = [p for p in parts if p]
-    for pos, norm in enumerate(passages):
-        for v in variants:
-            at = norm.text.find(v)
-            if at >= 0:
-                return pos, norm.original_span(at, at + len(v))
-        if len(parts) > 1:
-            # An elided quote ("a ... b"): every part in order; cite the whole stretch.
-            cursor = 0
-            first = -1
-            for k, part in enumerate(parts):
-                at = norm.text.find(part, cursor)
-                if at < 0 and k == 0 and part[0].isalpha():
-                    part = part[0].swapcase() + part[1:]
-                    at = norm.text.find(part, cursor)
-                if at < 0:
-                    break
-                first = at if k == 0 else first
-                cursor = at + len(part)
-            else:
-                return pos, norm.original_span(first, cursor)
+    patterns = [re.compile(loose_pattern(core))]
+    if len(parts) > 1:
+        patterns.append(re.compile(r"[\s\S]*?".join(loose_pattern(p) for p in parts)))
+    for pos, text in enumerate(passages):
+        for pattern in patterns:
+            m = pattern.search(text)
+            if m:
+                return pos, m.group(0)
     return None
 
 
@@ -248,18 +230,23 @@ def _shingles(words: Sequence[str], size: int = SHINGLE) -> set[tuple[str, ...]]
     return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
+@functools.lru_cache(maxsize=8)
+def _prompt_shingles(sources: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+    out: set[tuple[str, ...]] = set()
+    for source in sources:
+        out |= _shingles(_words(source))
+    return frozenset(out)
+
+
 class EchoGuard:
     """Detect text that repeats the prompt (six-word runs), unless a passage says the same."""
 
     def __init__(
         self, sources: Iterable[str], passages: Iterable[str] = (), markers: Iterable[str] = ()
     ) -> None:
-        prompt: set[tuple[str, ...]] = set()
-        for s in sources:
-            prompt |= _shingles(_words(s))
-        for p in passages:
-            prompt -= _shingles(_words(p))
-        self._shingles = prompt
+        self._prompt = _prompt_shingles(tuple(sources))  # computed once per prompt set
+        self._passages = list(passages)
+        self._passage_shingles: set[tuple[str, ...]] | None = None
         self._markers = [m.lower() for m in markers if m] + ["<<<passage", "ends>>>"]
 
     def hits(self, text: str) -> bool:
@@ -267,7 +254,12 @@ class EchoGuard:
         low = text.lower()
         if any(m in low for m in self._markers):
             return True
-        return not self._shingles.isdisjoint(_shingles(_words(text)))
+        found = self._prompt & _shingles(_words(text))
+        if not found:
+            return False
+        if self._passage_shingles is None:
+            self._passage_shingles = set().union(*(_shingles(_words(p)) for p in self._passages))
+        return not found <= self._passage_shingles
 
 
 # --- instructions planted in articles ---------------------------------------------------
@@ -283,6 +275,8 @@ _SENTENCE_SPAN = re.compile(r"\S.*?(?:[.!?]+[\"'\u201d\u2019]*(?=\s|$)|(?=\n)|$)
 
 def planted_instructions(text: str) -> list[str]:
     """Return sentences of an article that read as instructions to a model (and the next)."""
+    if not _INJECTION.search(text):
+        return []
     sentences = [m.group(0).strip() for m in _SENTENCE_SPAN.finditer(text)]
     flagged: list[str] = []
     for i, sentence in enumerate(sentences):
@@ -381,14 +375,11 @@ def _content_keys(text: str) -> set[str]:
     return keys
 
 
-def _supported(sentence: str, cited: Sequence[Passage]) -> bool:
+def _supported(sentence: str, cited: Sequence[set[str]]) -> bool:
     claim = _content_keys(sentence)
     if len(claim) < 3:
         return True
-    source: set[str] = set()
-    for p in cited:
-        source |= _content_keys(f"{p.title} {p.outlet} {p.text}")
-    return not claim.isdisjoint(source)
+    return any(not claim.isdisjoint(keys) for keys in cited)
 
 
 def best_sentence(passage: Passage, claims: Sequence[str]) -> str:
@@ -471,7 +462,14 @@ def check_answer(
 ) -> CheckResult:
     """Verify an LLM answer against the passages it was shown (numbered from 1)."""
     shown = len(passages)
-    norms = [normalize(p.text) for p in passages]
+    keys: dict[int, set[str]] = {}
+
+    def passage_keys(n: int) -> set[str]:
+        if n not in keys:
+            p = passages[n - 1]
+            keys[n] = _content_keys(f"{p.title} {p.outlet} {p.text}")
+        return keys[n]
+
     planted = [s for p in passages for s in planted_instructions(p.text)]
     planted_runs = set().union(*(_shingles(_words(s), 4) for s in planted)) if planted else set()
     trusted_text = " ".join(p.text + " " + p.url for p in passages)
@@ -510,11 +508,10 @@ def check_answer(
             if not valid:
                 _drop(dropped, "sentence", "no valid citation", text=_short(bare))
                 continue
-            cited_passages = [passages[n - 1] for n in valid]
             quotes_ok = True
             found: list[tuple[int, str]] = []
             for q in extract_quotes(sentence):
-                hit = find_quote(q, (norms[n - 1] for n in valid))
+                hit = find_quote(q, (passages[n - 1].text for n in valid))
                 if hit is None:
                     where = "".join(f"[{n}]" for n in valid)
                     _drop(
@@ -533,7 +530,7 @@ def check_answer(
             if urls:
                 _drop(dropped, "sentence", "link not in the cited passages", text=_short(bare))
                 continue
-            if not _supported(bare, cited_passages):
+            if not _supported(bare, [passage_keys(n) for n in valid]):
                 where = "".join(f"[{n}]" for n in valid)
                 _drop(dropped, "sentence", f"not supported by {where}", text=_short(bare))
                 continue
