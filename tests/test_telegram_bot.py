@@ -304,8 +304,10 @@ async def test_rate_limit_and_daily_cap_survive_restart(
 ) -> None:
     settings = make_settings(tmp_path, api, rate_per_minute=2, daily_cap=3)
     async with running(settings, service, api):
-        ids = [api.push_text(7, QUESTION) for _ in range(3)]
-        replies = [await answered(api, 7, q) for q in ids]
+        ids = [api.push_text(7, QUESTION) for _ in range(4)]
+        replies = [await answered(api, 7, q) for q in ids[:3]]
+        await drained(api)
+    assert not api.replies_to(ids[3]), "one warning, not one per message"
     assert "Pistorius" in visible(replies[0]) and "Pistorius" in visible(replies[1])
     assert "asking a bit fast" in visible(replies[2])
     async with running(settings, service, api):  # a restart: the bucket is fresh, the count is not

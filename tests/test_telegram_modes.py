@@ -29,7 +29,14 @@ from test_telegram_bot import (  # one seeded index per session, shared with the
     visible,
 )
 
-from bot.telegram.app import EXIT_OK, build_application, file_base_url, serve
+from bot.telegram.app import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    build_application,
+    file_base_url,
+    run_bot,
+    serve,
+)
 from bot.telegram.bench import format_report, run_telegram_bench
 from bot.telegram.send import StreamPreview, send_html
 from bot.telegram.services import Services
@@ -241,3 +248,12 @@ def test_bench_runs_small(tmp_path: Path, seeded_dir: Path, embedder: OnnxMiniLM
     assert result["ok"] and result["peak_rss_mb"] > 0
     assert "6/6 answered" in format_report(result)
     assert not (data / "telegram.sqlite3").exists(), "bench chat state stays out of the data dir"
+
+
+def test_config_errors_exit_with_code_2(tmp_path: Path, service: Newsdesk) -> None:
+    no_token = conftest_settings(tmp_path)
+    assert run_bot(no_token, service) == EXIT_CONFIG
+    webhook_without_secret = conftest_settings(
+        tmp_path, telegram_bot_token="1:x", webhook_url="https://bot.example.org/hook"
+    )
+    assert run_bot(webhook_without_secret, service) == EXIT_CONFIG

@@ -64,6 +64,9 @@ def test_token_bucket_and_daily_cap() -> None:
     counts[1] = 2
     verdict = limits.check(1)
     assert not verdict.ok and verdict.reason == "daily"
+    assert limits.should_warn(1) and not limits.should_warn(1)
+    now[0] += 31.0
+    assert limits.should_warn(1)
 
 
 def test_access_lists(tmp_path: Path) -> None:

@@ -50,7 +50,13 @@ def build_application(
 ) -> Application:  # type: ignore[type-arg]
     """The Application with every handler, the flood-limit rate limiter and concurrency."""
     token = bot_token(settings)
-    install_redaction(token)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    if settings.webhook_url and not secret:
+        raise ConfigError(
+            "webhook without secret",
+            user_message="Webhook mode needs NEWSDESK_WEBHOOK_SECRET (checked on every request).",
+        )
+    install_redaction(token, secret)
     quiet_http_logs()
     base_url = settings.telegram_api_base_url.rstrip("/")
 
@@ -156,11 +162,7 @@ async def serve(
 
 
 async def _start_webhook(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]
-    if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
-        raise ConfigError(
-            "webhook without secret",
-            user_message="Webhook mode needs NEWSDESK_WEBHOOK_SECRET (checked on every request).",
-        )
+    assert settings.webhook_secret is not None  # checked by build_application
     url = str(settings.webhook_url).rstrip("/")
     path = url.split("://", 1)[-1].partition("/")[2]
     assert app.updater is not None

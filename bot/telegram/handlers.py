@@ -126,7 +126,9 @@ class Handlers:
             return
         verdict = services.limits.check(user.id)
         if not verdict.ok:
-            await reply_text(message, _limit_message(verdict.reason, verdict.retry_after))
+            log.info("User %s is over the %s limit", user.id, verdict.reason)
+            if services.limits.should_warn(user.id):
+                await reply_text(message, _limit_message(verdict.reason, verdict.retry_after))
             return
         await asyncio.to_thread(services.state.count_question, user.id)
         async with services.chat_lock(chat.id):

@@ -79,6 +79,19 @@ class Limits:
         self.daily_cap = daily_cap
         self.usage = usage  # (user_id, day) -> questions already counted that day
         self.wall = wall
+        self._warned: dict[int, float] = {}
+
+    def should_warn(self, user_id: int, every: float = 30.0) -> bool:
+        """Whether to tell a limited user so: once per `every` seconds, not per message,
+        so a flood of messages does not become a flood of replies."""
+        now = self.bucket.clock()
+        last = self._warned.get(user_id)
+        if last is not None and now - last < every:
+            return False
+        if len(self._warned) > 10_000:
+            self._warned.clear()
+        self._warned[user_id] = now
+        return True
 
     def check(self, user_id: int) -> Verdict:
         """Admit or refuse one question of `user_id` (admitting takes a token)."""
