@@ -54,7 +54,7 @@ class OnnxMiniLM:
     model_id = MODEL_ID
     dim = 384
 
-    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(self, batch_size: int = 16, threads: int | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -69,6 +69,8 @@ class OnnxMiniLM:
         options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # The arena keeps the peak of every batch shape forever; without it memory follows use.
+        options.enable_cpu_mem_arena = False
         self._session = ort.InferenceSession(
             str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
