@@ -33,18 +33,28 @@ def echo(passages: list[Passage]) -> EchoGuard:
 
 def test_valid_answer_keeps_text_and_quotes_are_verbatim(passages: list[Passage]) -> None:
     raw = (
-        "Germany's defence minister said Macron's quotes were \"not helpful\" [2]. "
-        "The White House said Zelenskiy has never asked for Western troops [1]."
+        "Germany's defence minister said Macron's quotes were \"not helpful\" [2].  "
+        "The White House said Zelenskiy has never asked for Western troops [1].\n\n"
+        "Kirby told reporters so [1, 2]."
     )
     result = check_answer(raw, passages)
     assert result.fallback is None and result.ok
-    # Renumbered in order of first citation: [2] became [1].
-    assert result.text.startswith("Germany's defence minister") and "[1]." in result.text
-    assert "[2]." in result.text
-    assert [c.passage_index for c in result.citations] == [1, 0]
+    # Nothing dropped: the text is kept as written, numbers as shown; "[1, 2]" -> "[1][2]".
+    assert result.text == raw.replace("[1, 2]", "[1][2]")
+    assert [(c.n, c.passage_index) for c in result.citations] == [(1, 0), (2, 1)]
     for c in result.citations:
         assert c.quote in passages[c.passage_index].text
-    assert result.citations[0].quote == "not helpful"
+    assert result.citations[1].quote == "not helpful"
+
+
+def test_renumbering_follows_first_citation(passages: list[Passage]) -> None:
+    raw = 'Pistorius said the quotes were "not helpful" [2]. Kirby spoke to reporters [1].'
+    result = check_answer(raw, passages, renumber=True)
+    assert (
+        result.text
+        == 'Pistorius said the quotes were "not helpful" [1]. Kirby spoke to reporters [2].'
+    )
+    assert [(c.n, c.passage_index) for c in result.citations] == [(1, 1), (2, 0)]
 
 
 def test_out_of_range_citation_is_dropped(passages: list[Passage]) -> None:
@@ -53,7 +63,7 @@ def test_out_of_range_citation_is_dropped(passages: list[Passage]) -> None:
     reasons = [d["reason"] for d in result.dropped]
     assert "no passage [7] was shown" in reasons and "no passage [9] was shown" in reasons
     assert "[7]" not in result.text and "Kirby" not in result.text
-    assert result.text == "Pistorius said the quotes were not helpful [1]."
+    assert result.text == "Pistorius said the quotes were not helpful [2]."
     assert not result.ok
 
 

@@ -3,7 +3,8 @@
 Every `[n]` must name a passage that was shown; every quoted span must appear verbatim
 (after whitespace and quote-mark normalisation) in a passage the sentence cites; a
 sentence without a valid citation, echoing the prompt, or unrelated to what it cites is
-dropped. What survives is renumbered in order of first citation.
+dropped. Surviving markers keep the passage numbers that were shown (or, with
+`renumber=True`, are renumbered in order of first citation).
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ _ABBREVIATIONS = {
 _OPEN_QUOTES = {"\u201c", "\u201e", "\u00ab"}
 _CLOSE_QUOTES = {"\u201d", "\u00bb"}
 _TRAILING = set(")\"'\u201d\u2019\u00bb")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s\])>]+|\b[a-z0-9-]+\.(?:com|org|net|io|ru|info)\b")
 
 
@@ -459,6 +461,7 @@ def check_answer(
     *,
     echo: EchoGuard | None = None,
     min_kept_ratio: float = 0.5,
+    renumber: bool = False,
 ) -> CheckResult:
     """Verify an LLM answer against the passages it was shown (numbered from 1)."""
     shown = len(passages)
@@ -482,9 +485,18 @@ def check_answer(
     claims: dict[int, list[str]] = {}
     total = kept = 0
 
+    raw_lines: list[str | None] = []  # None: a blank line between paragraphs
+    whole_lines: list[bool] = []
     for line in raw.strip().splitlines():
         kept_line: list[tuple[str, list[int]]] = []
-        for sentence in split_sentences(line):
+        if not line.strip():
+            raw_lines.append(None)
+            kept_lines.append([])
+            whole_lines.append(False)
+            continue
+        sentences = split_sentences(line)
+        drops_before = len(dropped)
+        for sentence in sentences:
             bare = MARKER.sub("", sentence).strip()
             if not bare.strip(_STRIP + "*#>"):
                 continue  # a stray marker or bullet on its own
@@ -541,33 +553,41 @@ def check_answer(
             kept += len(bare)
             kept_line.append((sentence, valid))
         if kept_line:
+            raw_lines.append(line)
             kept_lines.append(kept_line)
+            line_dropped = len(dropped) > drops_before
+            whole_lines.append(len(kept_line) == len(sentences) and not line_dropped)
 
     result = CheckResult(text="", dropped=dropped, total_chars=total, kept_chars=kept)
-    if not kept_lines:
+    if not any(kept_lines):
         result.fallback = "nothing in the answer survived the citation check"
         return result
     if total and kept / total < min_kept_ratio:
         result.fallback = "the citation check removed most of the answer"
         return result
 
-    renumber: dict[int, int] = {}
+    numbering: dict[int, int] = {}
     for kept_line in kept_lines:
         for _, valid in kept_line:
             for n in valid:
-                renumber.setdefault(n, len(renumber) + 1)
+                numbering.setdefault(n, len(numbering) + 1 if renumber else n)
 
     def rewrite(match: re.Match[str]) -> str:
         nums = [int(x) for x in re.findall(r"\d+", match.group(1))]
-        new = [renumber[n] for n in nums if n in renumber]
+        new = [numbering[n] for n in nums if n in numbering]
         return "".join(f"[{k}]" for k in dict.fromkeys(new))
 
-    out_lines = []
-    for kept_line in kept_lines:
-        parts = [MARKER.sub(rewrite, s) for s, _ in kept_line]
-        out_lines.append(re.sub(r"\s+([.,;:!?])", r"\1", " ".join(parts)).strip())
-    result.text = "\n".join(out_lines)
-    for old, new in sorted(renumber.items(), key=lambda kv: kv[1]):
+    out_lines: list[str] = []
+    for source, kept_line, whole in zip(raw_lines, kept_lines, whole_lines, strict=True):
+        if source is None:
+            out_lines.append("")
+        elif whole:
+            out_lines.append(MARKER.sub(rewrite, source.strip()))  # untouched: keep its spacing
+        else:
+            parts = [MARKER.sub(rewrite, s) for s, _ in kept_line]
+            out_lines.append(_SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(parts)).strip())
+    result.text = re.sub(r"\n{3,}", "\n\n", "\n".join(out_lines)).strip()
+    for old, new in sorted(numbering.items(), key=lambda kv: kv[1]):
         quotes = verified_quotes.get(old)
         quote = max(quotes, key=len) if quotes else best_sentence(passages[old - 1], claims[old])
         result.citations.append(CheckedCitation(n=new, passage_index=old - 1, quote=quote))

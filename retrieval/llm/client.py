@@ -12,6 +12,7 @@ import email.utils
 import logging
 import random
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -153,7 +154,11 @@ class ChatClient:
         self._api_key = api_key or "not-needed"
         self._sleep = sleep
         self._sync: openai.OpenAI | None = None
-        self._async: dict[int, openai.AsyncOpenAI] = {}
+        # One async client per event loop: an httpx pool must not outlive its loop, and a
+        # dead loop's id may be reused, so key by the loop object itself (weakly).
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = (
+            weakref.WeakKeyDictionary()
+        )
 
     # -- clients ---------------------------------------------------------------------
 
@@ -173,8 +178,8 @@ class ChatClient:
 
     def async_client(self) -> openai.AsyncOpenAI:
         """Return an async client bound to the running event loop."""
-        loop_id = id(asyncio.get_running_loop())
-        client = self._async.get(loop_id)
+        loop = asyncio.get_running_loop()
+        client = self._async.get(loop)
         if client is None:
             client = openai.AsyncOpenAI(
                 base_url=self.base_url,
@@ -182,7 +187,7 @@ class ChatClient:
                 timeout=self._http_timeout(),
                 max_retries=0,
             )
-            self._async[loop_id] = client
+            self._async[loop] = client
         return client
 
     def close(self) -> None:
