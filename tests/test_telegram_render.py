@@ -119,3 +119,10 @@ def test_fake_parser_rejects_bad_html() -> None:
     for bad in ("<b>unclosed", "a & b", "<script>x</script>", "1 < 2", "&bogus;"):
         with pytest.raises(ParseError):
             parse_telegram_html(bad)
+
+
+def test_plain_split_keeps_angle_brackets_as_text() -> None:
+    text = " ".join(f"<b>word {i} & <i>x</i>." for i in range(500))
+    parts = split_message(text, 300, html=False)
+    assert all(len(p) <= 300 for p in parts)
+    assert " ".join(parts) == text

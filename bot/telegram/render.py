@@ -89,11 +89,11 @@ def _tag_name(tag: str) -> str:
     return re.split(r"[\s>/]", tag.lstrip("</"), maxsplit=1)[0].lower()
 
 
-def _atoms(text: str, piece: int) -> list[tuple[str, int]]:
+def _atoms(text: str, piece: int, html: bool = True) -> list[tuple[str, int]]:
     """Tags, entities, words and spaces, each with the strength of a cut right after it."""
     out: list[tuple[str, int]] = []
-    for atom in _ATOM_RE.findall(text):
-        if atom.startswith(("<", "&")):
+    for atom in _ATOM_RE.findall(text) if html else [text]:
+        if html and atom.startswith(("<", "&")):
             out.append((atom, _ANY))
             continue
         for tok in re.findall(r"\s+|\S+", atom):
@@ -114,8 +114,8 @@ def _closers(stack: list[str]) -> str:
     return "".join(f"</{_tag_name(t)}>" for t in reversed(stack))
 
 
-def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Split Telegram HTML into parts of at most `limit` characters.
+def split_message(text: str, limit: int = MAX_MESSAGE, *, html: bool = True) -> list[str]:
+    """Split Telegram HTML (or plain text, `html=False`) into parts of at most `limit` chars.
 
     Cuts fall on a paragraph break if one is in the second half of the window, else a line,
     sentence or word break, and never inside a tag or an entity; tags open at a cut are closed
@@ -124,7 +124,7 @@ def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     text = text.strip()
     if len(text) <= limit:
         return [text] if text else []
-    atoms = _atoms(text, max(8, limit // 8))
+    atoms = _atoms(text, max(8, limit // 8), html)
     parts: list[str] = []
     stack: list[str] = []  # start tags open where the current part begins
     i = 0
@@ -134,17 +134,17 @@ def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
         if i >= len(atoms):
             break
         prefix = "".join(stack)
-        end, end_stack = _fill(atoms, i, stack, limit - len(prefix))
+        end, end_stack = _fill(atoms, i, stack, limit - len(prefix), html)
         body = "".join(a for a, _ in atoms[i:end])
         part = (prefix + body).rstrip() + _closers(end_stack)
-        if re.sub(r"<[^<>]*>", "", part).strip():
+        if (re.sub(r"<[^<>]*>", "", part) if html else part).strip():
             parts.append(part)
         stack, i = end_stack, end
     return parts
 
 
 def _fill(
-    atoms: list[tuple[str, int]], start: int, stack: list[str], room: int
+    atoms: list[tuple[str, int]], start: int, stack: list[str], room: int, html: bool
 ) -> tuple[int, list[str]]:
     """Choose where a part starting at atom `start` ends: (end index, start tags open there)."""
     best: dict[int, tuple[int, list[str]]] = {}
@@ -154,7 +154,9 @@ def _fill(
     while j < len(atoms):
         atom, strength = atoms[j]
         nxt = list(cur)
-        if atom.startswith("</"):
+        if not html:
+            pass
+        elif atom.startswith("</"):
             if nxt:
                 nxt.pop()
         elif atom.startswith("<") and len(atom) > 1:

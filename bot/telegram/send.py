@@ -57,11 +57,11 @@ async def send_html(
             if not is_parse_error(exc):
                 raise
             log.warning("Telegram could not parse a reply (%s); resending as plain text", exc)
-            plain = split_message(to_plain("\n\n".join(parts[i:])).replace("<", "\u2039"))
+            plain = split_message(to_plain("\n\n".join(parts[i:])), html=False)
             for k, piece in enumerate(plain):
                 sent.append(
                     await _send_part(
-                        bot, chat_id, to_plain_piece(piece), None,
+                        bot, chat_id, piece, None,
                         reply_to if i == 0 and k == 0 else None,
                         markup if k == len(plain) - 1 else None,
                         preview if i == 0 and k == 0 else None,
@@ -69,11 +69,6 @@ async def send_html(
                 )  # fmt: skip
             break
     return sent
-
-
-def to_plain_piece(piece: str) -> str:
-    """Undo the placeholder used to keep plain text from being split like HTML."""
-    return piece.replace("\u2039", "<")
 
 
 async def _send_part(
