@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import shutil
+import threading
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -40,12 +41,21 @@ class CountingService:
         self.inner = inner
         self.answers = 0
         self.ingested: list[Path] = []
+        self.in_flight = self.peak_in_flight = 0
+        self._lock = threading.Lock()
 
     def answer(
         self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
     ) -> Answer:
-        self.answers += 1
-        return self.inner.answer(question, history, as_of=as_of)
+        with self._lock:
+            self.answers += 1
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            return self.inner.answer(question, history, as_of=as_of)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
 
     async def astream(
         self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
@@ -406,11 +416,14 @@ async def test_fifty_concurrent_chats_all_answered_and_no_token_in_logs(
     tmp_path: Path, api: FakeBotAPI, service: CountingService, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    settings = make_settings(tmp_path, api)
+    settings = make_settings(tmp_path, api, max_concurrent_llm=2)
     async with running(settings, service, api):
         ids = {chat: api.push_text(chat, QUESTION) for chat in range(100, 150)}
+        in_order = [api.push_text(99, f"{QUESTION} ({n})") for n in range(5)]
         for chat, qid in ids.items():
             await answered(api, chat, qid)
+        for qid in in_order:
+            await answered(api, 99, qid)
         api.inject("sendMessage", "5xx")  # one failure, so the log gets a traceback
         api.push_text(150, QUESTION)
         apology = await api.wait_messages(150, 1)
@@ -418,6 +431,8 @@ async def test_fifty_concurrent_chats_all_answered_and_no_token_in_logs(
     for chat in ids:
         msgs = api.messages(chat)
         assert len(msgs) == 1 and "Pistorius" in visible(msgs[0])
+    assert [m.reply_to for m in api.messages(99)] == in_order, "one chat's questions in order"
+    assert 1 <= service.peak_in_flight <= 2, "simultaneous answers bounded"
     text = caplog.text
     assert api.token not in text and api.token.split(":")[1] not in text
     assert "[REDACTED]" in text, "python-telegram-bot logged its URL, redacted"
