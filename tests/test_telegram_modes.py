@@ -192,7 +192,11 @@ def test_sigterm_finishes_the_answer_in_flight(
 ) -> None:
     data = tmp_path / "index"
     shutil.copytree(seeded_dir, data)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSDESK_", "OPENAI_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("NEWSDESK_", "OPENAI_", "CHROMA_", "TELEGRAM_"))
+    }
     env.update(
         TELEGRAM_BOT_TOKEN=api.token,
         TELEGRAM_API_BASE_URL=api.base_url,
