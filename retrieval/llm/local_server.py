@@ -72,7 +72,9 @@ class LocalLlamaServer:
         self.model = Path(model)
         self.alias = alias or self.model.stem
         self.n_ctx = n_ctx
-        self.threads = threads or max(1, min(4, os.cpu_count() or 1))
+        # Leave a core free: llama.cpp's threads spin, and on a busy small machine two
+        # spinning threads on two cores are several times slower than one.
+        self.threads = threads or max(1, min(4, (os.cpu_count() or 2) - 1))
         self._server: Any = None
         self._address = ""
         self._lock = threading.Lock()
