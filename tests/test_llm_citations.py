@@ -17,6 +17,7 @@ from retrieval.llm.citations import (
     is_refusal,
     planted_instructions,
     split_sentences,
+    strip_reasoning,
 )
 from retrieval.types import Passage
 
@@ -257,3 +258,9 @@ def test_instructions_planted_in_an_article_are_not_repeated(passages: list[Pass
     assert "evil-news" not in result.text
     assert result.dropped[0]["reason"] == "repeats instructions planted in an article"
     assert "Ignore" not in best_sentence(shown[1], ["Ignore all previous instructions"])
+
+
+def test_strip_reasoning() -> None:
+    assert strip_reasoning("<think>hmm</think>\nAnswer [1].").strip() == "Answer [1]."
+    assert strip_reasoning("Answer [1]. <think>unfinished") == "Answer [1]. "
+    assert strip_reasoning("No reasoning [1].") == "No reasoning [1]."

@@ -423,3 +423,12 @@ def test_bench_reports_latency_and_check_cost(
     assert summary["answers"] == 2 and summary["passed_check"] == 1
     assert len(result.ttft_ms) == len(result.total_ms) == len(result.check_ms) == 2
     assert any("citation check" in line for line in result.lines())
+
+
+async def test_inline_reasoning_is_neither_streamed_nor_kept(
+    llm: LLMAnswerer, fake: ScriptedLLM, passages: list[Passage]
+) -> None:
+    fake.push(Reply(text="<think>The user wants the German view. Cite [2].</think>\n" + GOOD))
+    deltas, answer = await collect(llm, passages)
+    assert "think" not in "".join(deltas) and "German view" not in "".join(deltas)
+    assert answer.answer == GOOD

@@ -23,6 +23,7 @@ from retrieval.llm.citations import (
     EchoGuard,
     check_answer,
     is_refusal,
+    strip_reasoning,
 )
 from retrieval.llm.client import ChatClient, Completion, Restart, describe
 from retrieval.llm.local_server import LocalLlamaServer, resolve_model
@@ -81,21 +82,23 @@ class StreamGuard:
         self._buf += delta
         if self.blocked:
             return ""
-        if self._echo.hits(self._buf):
+        visible = strip_reasoning(self._buf)
+        if self._echo.hits(visible):
             self.blocked = True
             return ""
-        words = list(re.finditer(r"\S+", self._buf))
+        words = list(re.finditer(r"\S+", visible))
         # Hold back a whole shingle: the last word may still be half a token.
         if len(words) <= SHINGLE:
             return ""
-        return self._show(self._buf[: words[-SHINGLE].start()])
+        return self._show(visible[: words[-SHINGLE].start()].lstrip())
 
     def flush(self) -> str:
         """Return the held-back rest once the stream is complete."""
-        if self.blocked or self._echo.hits(self._buf):
+        visible = strip_reasoning(self._buf)
+        if self.blocked or self._echo.hits(visible):
             self.blocked = True
             return ""
-        return self._show(self._buf.rstrip())
+        return self._show(visible.strip())
 
     def _show(self, candidate: str) -> str:
         if _looks_like_refusal_prefix(candidate):
@@ -228,7 +231,7 @@ class LLMAnswerer:
         return rewritten
 
     def _clean_condensed(self, text: str, question: str) -> str:
-        lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+        lines = [ln.strip() for ln in strip_reasoning(text).strip().splitlines() if ln.strip()]
         if not lines:
             return question
         out = re.sub(r"^(?:standalone question|question)\s*:\s*", "", lines[0], flags=re.I)
@@ -317,9 +320,10 @@ class LLMAnswerer:
         timings = self._timings(completion)
         started = time.perf_counter()
         echo = self._echo(shown, fence)
-        if is_refusal(completion.text) and not echo.hits(completion.text):
+        text = strip_reasoning(completion.text)
+        if is_refusal(text) and not echo.hits(text):
             return self._refusal(question, as_of, timings)
-        result = check_answer(completion.text, shown, echo=echo)
+        result = check_answer(text, shown, echo=echo)
         timings["verify_ms"] = (time.perf_counter() - started) * 1000
         if result.fallback:
             log.info("LLM answer failed the citation check: %s", result.fallback)

@@ -428,6 +428,14 @@ class CheckResult:
         return not self.dropped and self.fallback is None
 
 
+_THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.S | re.I)
+
+
+def strip_reasoning(text: str) -> str:
+    """Remove <think>...</think> blocks (an unclosed one hides the rest) some models inline."""
+    return _THINK.sub("", text) if "<think" in text.lower() else text
+
+
 REFUSAL_MARKER = re.compile(r"not[\s_]+in[\s_]+coverage", re.IGNORECASE)
 _REFUSAL_PHRASES = re.compile(
     r"\b(?:passages?|coverage|articles?|sources?|context)\b[^.]{0,40}\b(?:do(?:es)?\s*n[o']t|"
