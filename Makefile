@@ -42,7 +42,8 @@ lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check --fix bot retrieval tests
 	$(VENV)/bin/ruff format bot retrieval tests
 
-bench: $(BASE_STAMP)
+bench: $(TEST_STAMP)
+	$(PY) -m pip install -q -e '.[live,test,bench]'
 	$(VENV)/bin/newsdesk bench
 
 clean:

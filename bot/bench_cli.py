@@ -41,11 +41,12 @@ def register(sub: Any) -> None:
     p.add_argument("--n-questions", type=int, default=40)
     p.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
     p.add_argument("--plot", type=Path, default=REPO / "docs" / "benchmarks.png")
+    p.add_argument("--skip", default="", help="comma list of phases to skip: telegram, llm")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
 
     w = sub.add_parser("bench-worker", help=argparse.SUPPRESS)
-    w.add_argument("phase", choices=["ingest", "serve"])
+    w.add_argument("phase", choices=["ingest", "serve", "telegram", "llm"])
     w.add_argument("--source", type=Path, action="append", default=[])
     w.add_argument("--limit", type=int, default=None)
     w.add_argument("--questions-json", type=Path, default=None)
@@ -58,14 +59,46 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.phase == "ingest":
         print(dump(ingest_worker(settings, args.source, args.limit)))
+    elif args.phase == "telegram":
+        print(dump(_telegram_phase(settings)))
+    elif args.phase == "llm":
+        print(dump(_llm_phase(settings)))
     else:
         questions = json.loads(args.questions_json.read_text()) if args.questions_json else []
         print(dump(serve_worker(settings, questions)))
     return 0
 
 
-def _worker(data_dir: Path, *argv: str) -> dict[str, Any]:
-    env = {**os.environ, "NEWSDESK_DATA_DIR": str(data_dir), "NEWSDESK_LLM": "off"}
+def _telegram_phase(settings: Settings) -> dict[str, Any]:
+    from bot.telegram.bench import format_report, run_telegram_bench
+    from retrieval.service import Newsdesk
+
+    svc = Newsdesk.open(settings, with_llm=False)
+    try:
+        result = run_telegram_bench(settings, svc)
+    finally:
+        svc.close()
+    result["report"] = format_report(result)
+    return result
+
+
+def _llm_phase(settings: Settings) -> dict[str, Any]:
+    from retrieval.llm.bench import bench_service
+    from retrieval.service import Newsdesk
+
+    svc = Newsdesk.open(settings)
+    try:
+        questions = [json.loads(line)["question"] for line in SEED_QA.open()]
+        result = bench_service(svc, questions)
+    finally:
+        svc.close()
+    if result is None:
+        return {"report": "LLM: not configured"}
+    return {**result.summary(), "report": "\n".join(result.lines())}
+
+
+def _worker(data_dir: Path, *argv: str, llm: str = "off") -> dict[str, Any]:
+    env = {**os.environ, "NEWSDESK_DATA_DIR": str(data_dir), "NEWSDESK_LLM": llm}
     res = subprocess.run(
         [sys.executable, "-m", "bot.cli", "bench-worker", *argv],
         cwd=REPO,
@@ -155,11 +188,22 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         srv = _worker(data, "serve", "--questions-json", str(q))
         results["sizes"].append({"size": size, **ing, **srv})
     results["cold_start_seconds"] = _cold_start(work / "seed")
+    skip = {x.strip() for x in args.skip.split(",")}
+    reports = []
+    if "telegram" not in skip:
+        print("telegram: 100 chats x 5 questions against the fake Bot API ...")
+        results["telegram"] = _worker(work / "seed", "telegram")
+        reports.append(results["telegram"]["report"])
+    if "llm" not in skip:
+        print("llm: local llama.cpp server with the packaged tiny model ...")
+        results["llm"] = _worker(work / "seed", "llm", llm="local")
+        reports.append(results["llm"]["report"])
     results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     table = render_table(results)
     print(table)
+    print("\n".join(reports))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(_markdown(results, table))
+    args.out.write_text(_markdown(results, table, reports))
     _plot(results, args.plot)
     if args.json:
         print(json.dumps(results, indent=2))
@@ -209,14 +253,15 @@ def render_table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _markdown(r: dict[str, Any], table: str) -> str:
+def _markdown(r: dict[str, Any], table: str, reports: list[str]) -> str:
+    extra = "".join(f"\n```\n{rep}\n```\n" for rep in reports)
     return (
         "# Benchmarks\n\n"
         f"Measured by `newsdesk bench` on {r['measured_at']} (2 cores, int8 MiniLM ONNX, "
         "embedded Chroma), every number from the same run. Each phase runs in its own process, "
         "so peak RSS is per phase. Reproduce: `make bench` (uses ../shared/eval/realtimeqa; the "
         "indexes are kept under DATA_DIR/bench and reused).\n\n"
-        f"{table}\n\n![latency against corpus size](benchmarks.png)\n"
+        f"{table}\n{extra}\n![latency against corpus size](benchmarks.png)\n"
     )
 
 
