@@ -7,12 +7,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retrieval.llm.answerer import LLMAnswerer
 from retrieval.llm.citations import check_answer
 from retrieval.llm.prompts import MAX_PASSAGES, answer_messages, new_fence
 from retrieval.types import Passage
+
+if TYPE_CHECKING:
+    from retrieval.service import Newsdesk
 
 CHECK_REPEATS = 50
 
@@ -102,3 +105,17 @@ def bench_llm(
         checked = check_answer(completion.text, shown, echo=answerer._echo(shown, fence))
         result.passed += checked.fallback is None
     return result
+
+
+def bench_service(
+    service: Newsdesk, questions: Sequence[str], *, as_of: date | None = None
+) -> LLMBenchResult | None:
+    """Benchmark the service's LLM on questions that pass the relevance gate (None: no LLM)."""
+    if service.llm is None:
+        return None
+    cases = []
+    for question in questions:
+        found = service.retrieve(question, as_of=as_of)
+        if found.relevant:
+            cases.append((question, found.passages))
+    return bench_llm(service.llm, cases, as_of=as_of)
