@@ -405,7 +405,7 @@ async def test_admin_ingest_of_uploaded_file_and_url(
                 url_reply = await answered(api, 12, url_q)
     finally:
         svc.inner.close()
-    assert "Ingest of http://" in url_reply.text and "1 new" in url_reply.text
+    assert "Result for http://" in url_reply.text and "1 new" in url_reply.text
     assert "Reply /ingest to this file" in api.messages(12)[0].text
     assert api.messages(13)[0].text == NON_TEXT and "for admins" in api.messages(13)[1].text
     assert "forty otters" in visible(reply)

@@ -8,11 +8,17 @@ import logging
 import signal
 from typing import Any
 
-from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
+from telegram import (
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    Update,
+)
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot.telegram.commands import COMMANDS
+from bot.telegram.commands import ADMIN_COMMANDS, COMMANDS
+from bot.telegram.follower import Follower
 from bot.telegram.handlers import Handlers
 from bot.telegram.logging_filter import install_redaction, quiet_http_logs
 from bot.telegram.services import AnswerService, Services
@@ -60,6 +66,8 @@ def build_application(
     quiet_http_logs()
     base_url = settings.telegram_api_base_url.rstrip("/")
 
+    follower = Follower.create(settings, services)  # ConfigError: bad NEWSDESK_FOLLOW_EVERY
+
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         # Command menus are a nicety: a failure here must not stop the bot.
         try:
@@ -67,6 +75,20 @@ def build_application(
             await app.bot.set_my_commands(COMMANDS, scope=BotCommandScopeAllGroupChats())
         except TelegramError as exc:
             log.warning("Could not set the command menu: %s", exc)
+        for admin in sorted(settings.admin_ids):
+            # an admin's private chat (chat id = user id) also lists the admin commands;
+            # it fails until that admin has started the bot once
+            try:
+                await app.bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(admin))
+            except TelegramError as exc:
+                log.info("No admin command menu for %s yet: %s", admin, exc)
+        if follower is not None:
+            follower.start()
+            log.info("Following feeds every %s", settings.follow_every)
+
+    async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
+        if follower is not None:
+            await follower.stop()
 
     app = (
         ApplicationBuilder()
@@ -84,8 +106,10 @@ def build_application(
         .pool_timeout(http_timeout)
         .get_updates_read_timeout(http_timeout)
         .post_init(post_init)
+        .post_stop(post_stop)
         .build()
     )
+    app.bot_data["follower"] = follower
     Handlers(settings, services).register(app)
     return app
 
@@ -156,6 +180,8 @@ async def serve(
             await app.updater.stop()
         if app.running:
             await app.stop()
+        if app.post_stop is not None:  # stops the feed follower (serve calls the hooks itself)
+            await app.post_stop(app)
         await app.shutdown()
     log.info("Newsdesk bot stopped")
     return code

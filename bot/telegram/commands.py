@@ -1,4 +1,4 @@
-"""Commands: /start, /help, /sources, and the admin-only /stats and /ingest."""
+"""Commands: /start, /help, /sources, and the admin-only /stats and /ingest (see live.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,15 @@ COMMANDS = [
     BotCommand("help", "How to ask"),
     BotCommand("ask", "Ask a question (in groups)"),
     BotCommand("sources", "Full sources of the last answer"),
+    BotCommand("latest", "The newest articles in the coverage"),
+]
+ADMIN_COMMANDS = [
+    *COMMANDS,
+    BotCommand("ingest", "Ingest a URL or a replied-to file (admins)"),
+    BotCommand("follow", "Follow an RSS/Atom feed (admins)"),
+    BotCommand("unfollow", "Stop following a feed (admins)"),
+    BotCommand("feeds", "Followed feeds and their status (admins)"),
+    BotCommand("stats", "Usage today (admins)"),
 ]
 
 HELP = (
@@ -37,7 +46,11 @@ HELP = (
     "(@{username} QUESTION), reply to one of my messages, or use /ask QUESTION.\n\n"
     "Every answer quotes the coverage and numbers its sources [n]; "
     "/sources shows them in full. Follow-up questions work.\n\n"
-    "<b>Commands</b>\n/start · /help · /ask · /sources"
+    "<b>Commands</b>\n/start · /help · /ask · /sources · /latest"
+)
+ADMIN_HELP = (
+    "\n\n<b>Admins</b>\n/ingest URL (or reply to a file) · /follow FEED_URL · "
+    "/unfollow URL_OR_N · /feeds · /stats"
 )
 
 
@@ -63,6 +76,8 @@ class Commands:
         if update.message is None or not self._allowed(update):
             return
         howto = HELP.format(username=esc(context.bot.username))
+        if self._admin(update):
+            howto += ADMIN_HELP
         if update.message.text and update.message.text.startswith("/help"):
             await send_html(context.bot, update.message.chat_id, howto)
             return
@@ -180,7 +195,7 @@ class Commands:
             log.warning("URL ingest unavailable: %s", exc)
             await reply_text(update.message, "Ingesting URLs needs the [live] extra installed.")
             return
-        await reply_text(update.message, f"Ingest of {url}:\n{report.summary()}")
+        await reply_text(update.message, f"Result for {url}:\n{report.summary()}")
 
     async def on_unknown(self, update: Update, context: Context) -> None:
         """An unknown command in a private chat."""

@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram.commands import Commands
+from bot.telegram.live import LiveCommands
 from bot.telegram.render import render_answer, render_sources
 from bot.telegram.send import StreamPreview, reply_text, send_html, stream_answer, typing
 from bot.telegram.services import Services
@@ -46,7 +46,7 @@ class Handlers:
     def __init__(self, settings: Settings, services: Services) -> None:
         self.settings = settings
         self.services = services
-        self.commands = Commands(settings, services)
+        self.commands = LiveCommands(settings, services)
 
     def register(self, app: Application) -> None:  # type: ignore[type-arg]
         """Add the handlers and the one error handler to `app`."""
@@ -57,6 +57,10 @@ class Handlers:
         app.add_handler(CommandHandler("sources", cmd.on_sources, filters=new))
         app.add_handler(CommandHandler("stats", cmd.on_stats, filters=new))
         app.add_handler(CommandHandler("ingest", cmd.on_ingest, filters=new))
+        app.add_handler(CommandHandler("latest", cmd.on_latest, filters=new))
+        app.add_handler(CommandHandler("follow", cmd.on_follow, filters=new))
+        app.add_handler(CommandHandler("unfollow", cmd.on_unfollow, filters=new))
+        app.add_handler(CommandHandler("feeds", cmd.on_feeds, filters=new))
         app.add_handler(CallbackQueryHandler(self.on_button))
         app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, self.on_text))
         private = new & filters.ChatType.PRIVATE

@@ -74,6 +74,7 @@ class Services:
         default_factory=weakref.WeakValueDictionary
     )
     _slots: asyncio.Semaphore | None = None
+    _follow_lock: asyncio.Lock | None = None
 
     @classmethod
     def create(
@@ -110,6 +111,13 @@ class Services:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_concurrent)
         return self._slots
+
+    @property
+    def follow_lock(self) -> asyncio.Lock:
+        """One feed round at a time (the follower and `/follow` share it)."""
+        if self._follow_lock is None:
+            self._follow_lock = asyncio.Lock()
+        return self._follow_lock
 
     def close(self) -> None:
         self.state.close()

@@ -1,0 +1,123 @@
+"""Follow feeds inside the bot process: a background task polling every followed feed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any, cast
+
+from bot.telegram.services import Services
+from retrieval.config import Settings
+
+if TYPE_CHECKING:
+    from retrieval.web.follow import ArticleSink, FollowReport
+
+log = logging.getLogger(__name__)
+
+FIRST_DELAY = 10.0  # seconds after start before the first round (catch up after a restart)
+STOP_GRACE = 30.0  # seconds a round in progress may take to finish when the bot stops
+
+
+def article_sink(services: Services) -> ArticleSink | None:
+    """The service as a follower sink, or None when it cannot store parsed articles."""
+    if not callable(getattr(services.service, "ingest_articles", None)):
+        return None
+    return cast("ArticleSink", services.service)
+
+
+class Follower:
+    """Poll every followed feed each `every` seconds and ingest new items.
+
+    One round at a time (`services.follow_lock`, shared with `/follow`); a failing feed or
+    round is logged and the next round goes on. Fetching runs on the event loop (async httpx);
+    extraction and the ingest run in threads, so answers are not held up.
+    """
+
+    def __init__(self, settings: Settings, sink: ArticleSink, services: Services, every: float):
+        self.settings = settings
+        self.sink = sink
+        self.services = services
+        self.every = every
+        self.rounds = 0  # rounds that checked at least one feed
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def create(cls, settings: Settings, services: Services) -> Follower | None:
+        """A follower for the bot, or None when following is unavailable here.
+
+        Raises ConfigError for a malformed `NEWSDESK_FOLLOW_EVERY`.
+        """
+        sink = article_sink(services)
+        if sink is None:
+            log.info("Feed following is off: the service cannot ingest parsed articles")
+            return None
+        try:
+            from retrieval.web.follow import MIN_EVERY_SECONDS, parse_every
+        except ImportError as exc:  # the [live] extra is not installed
+            log.info("Feed following is off (%s); install the [live] extra to enable it", exc)
+            return None
+        every = parse_every(settings.follow_every)
+        if every < MIN_EVERY_SECONDS:
+            log.warning(
+                "NEWSDESK_FOLLOW_EVERY=%s polls feeds more than once a minute; "
+                "that is only polite for your own servers",
+                settings.follow_every,
+            )
+        return cls(settings, sink, services, every)
+
+    def start(self) -> None:
+        """Start polling (in the running event loop)."""
+        if self._task is None:
+            self._stop.clear()
+            self._task = asyncio.create_task(self._run(), name="newsdesk-follower")
+
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop polling; a round in progress gets `grace` seconds to store what it fetched."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stop.set()
+        done, _ = await asyncio.wait({task}, timeout=grace)
+        if not done:
+            log.warning("A feed round was still running at shutdown: abandoning it")
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        delay = min(self.every, FIRST_DELAY)
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), delay)
+            if self._stop.is_set():
+                return
+            delay = self.every
+            await self.round()
+
+    async def round(self) -> FollowReport | None:
+        """Check every followed feed once; never raises (the bot must keep running)."""
+        try:
+            from retrieval.web.follow import afollow_once, list_feeds
+
+            if not await asyncio.to_thread(list_feeds, self.settings):
+                return None
+            async with self.services.follow_lock:
+                report = await afollow_once(self.sink, self.settings)
+        except Exception:
+            log.exception("A feed round failed; retrying in %.0f s", self.every)
+            return None
+        self.rounds += 1
+        if report.ingested:
+            log.info("Feeds: %d new article(s) ingested", len(report.ingested))
+        for url, error in report.errors:
+            log.warning("Feed %s failed: %s", url, error)
+        log.debug("Feed round: %s", report.summary().replace("\n", " | "))
+        return report
+
+
+def bot_data_follower(app: Any) -> Follower | None:
+    """The follower `build_application` stored in the Application, if any."""
+    follower = app.bot_data.get("follower")
+    return follower if isinstance(follower, Follower) else None
