@@ -432,3 +432,22 @@ async def test_inline_reasoning_is_neither_streamed_nor_kept(
     deltas, answer = await collect(llm, passages)
     assert "think" not in "".join(deltas) and "German view" not in "".join(deltas)
     assert answer.answer == GOOD
+
+
+def test_newer_models_get_max_completion_tokens(
+    llm: LLMAnswerer, fake: ScriptedLLM, passages: list[Passage]
+) -> None:
+    fake.push(
+        Reply(
+            status=400,
+            error="Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead.",
+        ),
+        Reply(status=400, error="Unsupported value: 'temperature' does not support 0.1."),
+        Reply(text=GOOD),
+    )
+    answer = llm.answer(QUESTION, passages)
+    assert answer.mode == "llm"
+    last = fake.requests[-1]
+    assert "max_tokens" not in last and last["max_completion_tokens"] == llm.settings.llm_max_tokens
+    assert "temperature" not in last and len(fake.requests) == 3

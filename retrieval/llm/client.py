@@ -153,6 +153,8 @@ class ChatClient:
         self.temperature = temperature
         self._api_key = api_key or "not-needed"
         self._sleep = sleep
+        self._token_param = "max_tokens"
+        self._send_temperature = True
         self._sync: openai.OpenAI | None = None
         # One async client per event loop: an httpx pool must not outlive its loop, and a
         # dead loop's id may be reused, so key by the loop object itself (weakly).
@@ -198,13 +200,28 @@ class ChatClient:
         self._async.clear()
 
     def _request(self, messages: list[dict[str, str]], max_tokens: int | None) -> dict[str, Any]:
-        return {
+        request: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
-            "max_tokens": min(max_tokens or self.max_tokens, self.max_tokens),
-            "temperature": self.temperature,
+            self._token_param: min(max_tokens or self.max_tokens, self.max_tokens),
             "stream": True,
         }
+        if self._send_temperature:
+            request["temperature"] = self.temperature
+        return request
+
+    def _adapt(self, exc: BaseException) -> bool:
+        """Adjust the request to a 400 about a parameter (newer OpenAI models); True if so."""
+        if not isinstance(exc, openai.BadRequestError):
+            return False
+        text = str(exc)
+        if "max_completion_tokens" in text and self._token_param == "max_tokens":
+            self._token_param = "max_completion_tokens"
+            return True
+        if "temperature" in text and self._send_temperature:
+            self._send_temperature = False
+            return True
+        return False
 
     # -- retry policy --------------------------------------------------------------------
 
@@ -245,6 +262,9 @@ class ChatClient:
             try:
                 self._run_sync(messages, max_tokens, attempt, on_delta)
             except Exception as exc:
+                if self._adapt(exc):
+                    log.info("LLM server rejected a parameter; retrying without it: %s", exc)
+                    continue
                 delay = self._next_delay(exc, transient_left, cut_left)
                 if delay is None:
                     raise self._fail(exc) from exc
@@ -319,6 +339,9 @@ class ChatClient:
                 if attempt.finish_reason is None:
                     raise StreamCutError("the stream ended without a finish reason")
             except Exception as exc:
+                if self._adapt(exc):
+                    log.info("LLM server rejected a parameter; retrying without it: %s", exc)
+                    continue
                 delay = self._next_delay(exc, transient_left, cut_left)
                 if delay is None:
                     raise self._fail(exc) from exc
@@ -367,15 +390,18 @@ class ChatClient:
 
     def ping(self) -> None:
         """Ask for one token with no retries; raise LLMError on any failure."""
-        try:
-            stream = self.sync_client.chat.completions.create(
-                **self._request([{"role": "user", "content": "Reply with OK."}], 1)
-            )
-            with stream:
-                for _ in _chunks(stream):
-                    pass
-        except Exception as exc:
-            raise self._fail(exc) from exc
+        for _ in range(3):
+            try:
+                stream = self.sync_client.chat.completions.create(
+                    **self._request([{"role": "user", "content": "Reply with OK."}], 1)
+                )
+                with stream:
+                    for _ in _chunks(stream):
+                        pass
+                return
+            except Exception as exc:
+                if not self._adapt(exc):
+                    raise self._fail(exc) from exc
 
 
 class Restart:
