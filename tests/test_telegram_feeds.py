@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+import threading
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ from bot.telegram.follower import Follower, bot_data_follower
 from bot.telegram.services import Services
 from retrieval.config import Settings
 from retrieval.embedding import OnnxMiniLM
+from retrieval.errors import ConfigError
 from retrieval.service import Newsdesk
-from retrieval.web import list_feeds
+from retrieval.types import Article
+from retrieval.web import follow_feed, list_feeds
 
 from conftest import open_service
 
@@ -210,3 +213,46 @@ async def test_ingest_url_reply_is_neutral(
         result = await reply(api, ADMIN, f"/ingest {url}")
     assert result.text.startswith(f"Result for {url}:")
     assert "HTTP 404 Not Found" in result.text
+
+
+async def test_stopping_waits_for_an_ingest_in_progress(
+    settings: Settings, service: Newsdesk, site: Site
+) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    class SlowSink:
+        """The real service, with an ingest that waits for the test."""
+
+        def ingest_articles(self, articles: Iterable[Article], *, progress: bool = False) -> Any:
+            started.set()
+            release.wait(30)
+            return service.ingest_articles(articles, progress=progress)
+
+    services = Services.create(settings, service)
+    try:
+        follower = Follower(settings, SlowSink(), services, every=0.05)
+        follow_feed(settings, site.url(CITY))
+        follower.start()
+        assert await asyncio.to_thread(started.wait, 30)
+        stopping = asyncio.create_task(follower.stop(grace=0.1))
+        await asyncio.sleep(0.5)
+        assert not stopping.done(), "the index is not left to close under a running ingest"
+        release.set()
+        await asyncio.wait_for(stopping, 60)
+    finally:
+        release.set()
+        services.close()
+    assert service.stats().articles == 2
+
+
+def test_a_bad_follow_interval_is_a_config_error(
+    tmp_path: Path, api: FakeBotAPI, service: Newsdesk
+) -> None:
+    settings = bot_settings(tmp_path, api, follow_every="soon")
+    services = Services.create(settings, service)
+    try:
+        with pytest.raises(ConfigError) as err:
+            build_application(settings, services)
+    finally:
+        services.close()
+    assert err.value.user_message == "Not an interval: 'soon'. Use e.g. 15m, 1h or 90s."

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from bot.telegram.services import Services
 from retrieval.config import Settings
+from retrieval.errors import IngestError
+from retrieval.types import Article
 
 if TYPE_CHECKING:
     from retrieval.web.follow import ArticleSink, FollowReport
@@ -26,6 +30,35 @@ def article_sink(services: Services) -> ArticleSink | None:
     return cast("ArticleSink", services.service)
 
 
+class StoppableSink:
+    """Wrap a sink so stopping waits for an ingest in progress and refuses new ones.
+
+    The ingest runs in a thread that cancelling the round cannot stop; the service must not
+    be closed under it. A refused ingest is an IngestError: the follower forgets those items
+    and fetches them again on the next start.
+    """
+
+    def __init__(self, sink: ArticleSink) -> None:
+        self.sink = sink
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def ingest_articles(self, articles: Iterable[Article], *, progress: bool = False) -> Any:
+        with self._lock:
+            if self._closed:
+                raise IngestError("bot stopping", user_message="the bot is stopping")
+            return self.sink.ingest_articles(articles, progress=progress)
+
+    def close(self) -> None:
+        """Block until an ingest in progress is done; refuse the ones after."""
+        with self._lock:
+            self._closed = True
+
+    def reopen(self) -> None:
+        with self._lock:
+            self._closed = False
+
+
 class Follower:
     """Poll every followed feed each `every` seconds and ingest new items.
 
@@ -36,7 +69,7 @@ class Follower:
 
     def __init__(self, settings: Settings, sink: ArticleSink, services: Services, every: float):
         self.settings = settings
-        self.sink = sink
+        self.sink = StoppableSink(sink)
         self.services = services
         self.every = every
         self.rounds = 0  # rounds that checked at least one feed
@@ -71,17 +104,24 @@ class Follower:
         """Start polling (in the running event loop)."""
         if self._task is None:
             self._stop.clear()
+            self.sink.reopen()
             self._task = asyncio.create_task(self._run(), name="newsdesk-follower")
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
-        """Stop polling; a round in progress gets `grace` seconds to store what it fetched."""
+        """Stop polling; a round in progress gets `grace` seconds to finish.
+
+        After that its fetches are abandoned, but an ingest already storing articles is
+        waited for (the index must not be closed under it).
+        """
         task, self._task = self._task, None
         if task is None:
             return
         self._stop.set()
         done, _ = await asyncio.wait({task}, timeout=grace)
         if not done:
-            log.warning("A feed round was still running at shutdown: abandoning it")
+            log.warning("A feed round was still running at shutdown: abandoning its fetches")
+        await asyncio.to_thread(self.sink.close)
+        if not done:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
