@@ -315,25 +315,28 @@ class ChatClient:
             attempts += 1
             attempt = _Attempt()
             try:
-                # A deadline per attempt, checked around each await and never across a
-                # `yield`, so a slow consumer is not charged and cancellation stays local.
-                deadline = asyncio.get_running_loop().time() + self.timeout
-                stream = await asyncio.wait_for(
-                    self.async_client().chat.completions.create(
+                # A deadline per attempt, applied around each await and never across a
+                # `yield` (cancellation stays inside this generator); time the consumer
+                # spends between deltas is not charged to the server.
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + self.timeout
+                async with asyncio.timeout_at(deadline):
+                    stream = await self.async_client().chat.completions.create(
                         **self._request(messages, max_tokens)
-                    ),
-                    _left(deadline),
-                )
+                    )
                 async with stream:
                     chunks = _achunks(stream)
                     while True:
                         try:
-                            delta, finish = await asyncio.wait_for(anext(chunks), _left(deadline))
+                            async with asyncio.timeout_at(deadline):
+                                delta, finish = await anext(chunks)
                         except StopAsyncIteration:
                             break
                         if delta:
                             self._take(attempt, delta)
+                            paused = loop.time()
                             yield delta
+                            deadline += loop.time() - paused
                         if finish:
                             attempt.finish_reason = finish
                 if attempt.finish_reason is None:
@@ -412,10 +415,6 @@ class Restart:
 
 
 RESTART = Restart()
-
-
-def _left(deadline: float) -> float:
-    return max(0.001, deadline - asyncio.get_running_loop().time())
 
 
 def _chunks(stream: Any) -> Iterator[tuple[str, str | None]]:
