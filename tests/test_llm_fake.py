@@ -451,3 +451,31 @@ def test_newer_models_get_max_completion_tokens(
     last = fake.requests[-1]
     assert "max_tokens" not in last and last["max_completion_tokens"] == llm.settings.llm_max_tokens
     assert "temperature" not in last and len(fake.requests) == 3
+
+
+def test_retry_after_forms() -> None:
+    import email.utils
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+
+    from retrieval.llm.client import parse_retry_after
+
+    assert parse_retry_after(httpx.Headers({"retry-after-ms": "250"})) == 0.25
+    assert parse_retry_after(httpx.Headers({"retry-after": "2"})) == 2.0
+    when = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    delay = parse_retry_after(httpx.Headers({"retry-after": when}))
+    assert delay is not None and 0 < delay <= 30
+    assert parse_retry_after(httpx.Headers({"retry-after": "soon"})) is None
+    assert parse_retry_after(httpx.Headers({})) is None
+
+
+def test_missing_local_model_is_one_clear_line(tmp_path: Path, passages: list[Passage]) -> None:
+    settings = make_settings(tmp_path / "data", llm="local", local_model=tmp_path / "nope.gguf")
+    llm = LLMAnswerer(settings)
+    with pytest.raises(LLMError) as info:
+        llm.check()
+    assert "does not exist (NEWSDESK_LOCAL_MODEL)" in info.value.user_message
+    answer = llm.answer(QUESTION, passages)  # the first question: extractive, with the reason
+    llm.close()
+    assert answer.mode == "extractive" and "NEWSDESK_LOCAL_MODEL" in answer.note
