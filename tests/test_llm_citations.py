@@ -264,3 +264,13 @@ def test_strip_reasoning() -> None:
     assert strip_reasoning("<think>hmm</think>\nAnswer [1].").strip() == "Answer [1]."
     assert strip_reasoning("Answer [1]. <think>unfinished") == "Answer [1]. "
     assert strip_reasoning("No reasoning [1].") == "No reasoning [1]."
+
+
+def test_single_quoted_spans_are_checked_too(passages: list[Passage]) -> None:
+    assert extract_quotes("He said 'we will send troops' and 'no' [2].") == ["we will send troops"]
+    assert extract_quotes("Macron's allies' support grew [1].") == []
+    assert extract_quotes("Pistorius: 'We don't need really' [2].") == ["We don't need really"]
+    ok = check_answer("Pistorius said 'We don't need really' [2].", passages)
+    assert ok.fallback is None and ok.citations[0].quote == "We don\u2019t need really"
+    bad = check_answer("Pistorius said 'we will send troops' [2].", passages)
+    assert bad.fallback is not None and bad.dropped[0]["kind"] == "quote"

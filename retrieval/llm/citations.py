@@ -178,8 +178,16 @@ def split_sentences(line: str) -> list[str]:
 _STRIP = " .,;:!?-'\""
 
 
+# A single-quoted span: opens after a space or bracket, may hold apostrophes ("don't"),
+# closes before a space or punctuation; possessives ("allies' support") never open one.
+_SINGLE_QUOTED = re.compile(
+    r"(?:^|(?<=[\s(\[-]))'((?:[^'\n]|'(?=[A-Za-z]))+?)'(?=[\s.,;:!?)\]-]|$)"
+)
+
+
 def extract_quotes(sentence: str) -> list[str]:
-    """Return double-quoted spans; an unclosed quote runs to the end of the sentence."""
+    """Return quoted spans: double-quoted ones (an unclosed quote runs to the end of the
+    sentence) and single-quoted ones of two words or more (one word may be scare quotes)."""
     text = MARKER.sub(" ", norm_text(sentence))
     quotes: list[str] = []
     pos = 0
@@ -193,6 +201,7 @@ def extract_quotes(sentence: str) -> list[str]:
             break
         quotes.append(text[a + 1 : b])
         pos = b + 1
+    quotes += [m.group(1) for m in _SINGLE_QUOTED.finditer(text) if len(m.group(1).split()) >= 2]
     return [q for q in quotes if q.strip(_STRIP)]
 
 
