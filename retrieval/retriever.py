@@ -17,6 +17,7 @@ from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle, TextNo
 from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
+from retrieval.doc_bm25 import DocBM25
 from retrieval.embedding import Embedder
 from retrieval.store import ArticleRecord, Store
 from retrieval.types import Passage
@@ -25,7 +26,10 @@ logger = logging.getLogger(__name__)
 
 System = Literal["hybrid", "vector", "bm25"]
 RRF_K = 60
-CANDIDATES = 50
+# Chunks taken from each side before fusion. 100 rather than 50: with the recency prior a
+# recent article ranked 51-100 by relevance often belongs in the top 10 (RealTime QA dev).
+CANDIDATES = 100
+LIVE_TOLERANCE_DAYS = 1  # an article dated "tomorrow" in live use: another time zone
 _META_KEYS = ("doc_id", "version", "chunk", "start", "end", "outlet", "published", "url")
 
 
@@ -57,14 +61,30 @@ def _published(meta: dict[str, Any]) -> date | None:
         return None
 
 
-def recency_weight(published: date | None, as_of: date | None, window_days: int) -> float:
-    """Return a prior in [0, 1]: 1 for reporting just before `as_of`, fading over the window."""
+def recency_weight(
+    published: date | None,
+    as_of: date | None,
+    window_days: int,
+    *,
+    today: date | None = None,
+) -> float:
+    """Return a prior in [0, 1]: 1 for reporting in the `window_days` before `as_of`, fading after.
+
+    Flat inside the window: fused RRF scores are compressed (rank 1 and rank 10 differ by
+    0.002), so a prior that still falls inside the window reorders recent articles by date
+    instead of relevance. Past the window it halves about every `window_days / 3` days.
+    Articles dated after `as_of` could not have been read then and get 0, except for a one-day
+    time-zone tolerance when `as_of` is today. Measured on RealTime QA dev (docs/evaluation.md).
+    """
     if as_of is None or published is None or window_days <= 0:
         return 0.0
     age = (as_of - published).days
-    if age < -1:
-        return 0.0  # published after the as-of date
-    return math.exp(-max(age, 0) / window_days)
+    if age < 0:
+        live = as_of >= (today or date.today())
+        return 1.0 if live and age >= -LIVE_TOLERANCE_DAYS else 0.0
+    if age <= window_days:
+        return 1.0
+    return math.exp(-(age - window_days) / (window_days / 2))
 
 
 class HybridRetriever:
@@ -78,6 +98,7 @@ class HybridRetriever:
         self.vector_store = ChromaVectorStore(chroma_collection=store.chunks)
         self._lock = threading.Lock()
         self._bm25: Any = None
+        self._docs: DocBM25 | None = None
         self._registry: dict[str, ArticleRecord] = {}
         self.fingerprint = ""
         self.refresh()
@@ -92,7 +113,10 @@ class HybridRetriever:
             if fingerprint == self.fingerprint and self._bm25 is not None:
                 return
             self._registry = registry
-            self._bm25 = self._load_bm25(registry, fingerprint) if registry else None
+            if registry:
+                self._bm25, self._docs = self._load_bm25(registry, fingerprint)
+            else:
+                self._bm25, self._docs = None, None
             self.fingerprint = fingerprint
 
     @property
@@ -102,33 +126,45 @@ class HybridRetriever:
     def _bm25_dir(self) -> Path:
         return self.store.settings.data_dir / "bm25" / self.store.settings.collection
 
-    def _load_bm25(self, registry: dict[str, ArticleRecord], fingerprint: str) -> Any:
+    def _load_bm25(
+        self, registry: dict[str, ArticleRecord], fingerprint: str
+    ) -> tuple[Any, DocBM25 | None]:
+        """Return chunk-level and document-level BM25, from the cache when it is there."""
         from llama_index.retrievers.bm25 import BM25Retriever
 
         base = self._bm25_dir()
         path = base / fingerprint
         if (path / "retriever.json").is_file():
             try:
-                return BM25Retriever.from_persist_dir(str(path), show_progress=False)
+                cached = BM25Retriever.from_persist_dir(str(path), show_progress=False)
+                docs = DocBM25.load(path / "docs")
+                if docs is not None:
+                    n = int(cached.bm25.scores["num_docs"])
+                    cached.similarity_top_k = min(CANDIDATES * 2, n)
+                    return cached, docs
             except Exception as exc:  # a damaged cache is rebuilt, never trusted
                 logger.warning("rebuilding BM25 cache %s: %s", path, exc)
         started = time.perf_counter()
-        nodes: list[BaseNode] = [
-            _node(cid, text, meta)
+        live = [
+            (cid, text, meta)
             for cid, text, meta in self.store.iter_chunks()
             if (rec := registry.get(str(meta.get("doc_id")))) and rec.version == meta.get("version")
         ]
+        nodes: list[BaseNode] = [_node(cid, text, meta) for cid, text, meta in live]
         if not nodes:
-            return None
+            return None, None
         bm25 = BM25Retriever.from_defaults(
             nodes=nodes, similarity_top_k=min(CANDIDATES * 2, len(nodes)), language="en"
         )
+        docs = DocBM25.build(live)
         # Write beside, then rename: a reader never sees a half-written cache.
         tmp = base / f".tmp-{fingerprint}-{threading.get_ident()}"
         try:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
             bm25.persist(str(tmp), show_progress=False)
+            if docs is not None:
+                docs.save(tmp / "docs")
             shutil.rmtree(path, ignore_errors=True)
             tmp.rename(path)
             for old in base.iterdir():
@@ -139,7 +175,7 @@ class HybridRetriever:
         logger.info(
             "BM25 built over %d chunks in %.2f s", len(nodes), time.perf_counter() - started
         )
-        return bm25
+        return bm25, docs
 
     # --- search ------------------------------------------------------------------------------
 
@@ -156,7 +192,7 @@ class HybridRetriever:
         """Return live chunks best first, fused and with the recency prior applied."""
         timings = timings if timings is not None else {}
         with self._lock:
-            registry, bm25 = self._registry, self._bm25
+            registry, bm25, docs = self._registry, self._bm25, self._docs
         if not registry:
             return []
         found: dict[str, Scored] = {}
@@ -190,6 +226,15 @@ class HybridRetriever:
             for rank, (cid, text, meta, _score) in enumerate(live_b[:candidates]):
                 item = found.setdefault(cid, Scored(cid, text, meta))
                 item.score += 1.0 / (RRF_K + rank + 1)
+            if docs is not None and found:
+                # Whole-article BM25 as a third ranked list: it lifts every candidate chunk of
+                # an article that matches the question as a whole.
+                bonus = {
+                    d: 1.0 / (RRF_K + rank + 1)
+                    for rank, d in enumerate(docs.top(query, candidates, window))
+                }
+                for item in found.values():
+                    item.score += bonus.get(str(item.meta.get("doc_id")), 0.0)
             timings["bm25_ms"] = (time.perf_counter() - t) * 1000
         for item in found.values():
             w = recency_weight(_published(item.meta), as_of, self.recency_days)
@@ -219,7 +264,9 @@ class HybridRetriever:
     ) -> list[str]:
         """Rank documents by their best chunk (for evaluation)."""
         docs: list[str] = []
-        for item in self.search(query, as_of=as_of, system=system, candidates=max(50, k * 8)):
+        for item in self.search(
+            query, as_of=as_of, system=system, candidates=max(CANDIDATES, k * 8)
+        ):
             doc_id = str(item.meta.get("doc_id"))
             if doc_id not in docs:
                 docs.append(doc_id)
