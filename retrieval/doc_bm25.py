@@ -7,6 +7,7 @@ chunk-level BM25 with the recency prior (docs/evaluation.md).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections import defaultdict
@@ -23,15 +24,21 @@ logger = logging.getLogger(__name__)
 _META_FILE = "docs.json"
 
 
+@functools.cache
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
 def _tokenize(texts: list[str]) -> Any:
     import bm25s
-    import Stemmer
 
     # The same tokenisation as LlamaIndex's BM25Retriever over the chunks.
     return bm25s.tokenize(
         texts,
         stopwords="en",
-        stemmer=Stemmer.Stemmer("english"),
+        stemmer=_stemmer(),
         return_ids=False,
         show_progress=False,
     )
