@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from retrieval.text import STOPWORDS
 from retrieval.types import Passage
 
 # --- normalisation -----------------------------------------------------------------
@@ -298,84 +299,8 @@ def planted_instructions(text: str) -> list[str]:
 
 # --- support -----------------------------------------------------------------------
 
-_STOP = frozenset(
-    [
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "also",
-        "among",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "could",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "from",
-        "further",
-        "have",
-        "having",
-        "here",
-        "into",
-        "itself",
-        "just",
-        "more",
-        "most",
-        "once",
-        "only",
-        "other",
-        "over",
-        "same",
-        "should",
-        "some",
-        "such",
-        "than",
-        "that",
-        "their",
-        "theirs",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "under",
-        "until",
-        "very",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "whom",
-        "will",
-        "with",
-        "would",
-        "your",
-        "said",
-        "says",
-        "according",
-        "passage",
-        "passages",
-        "article",
-        "coverage",
-        "report",
-        "reported",
-        "reports",
-    ]
-)
+# Words too common to show that a sentence is about what it cites.
+_STOP = STOPWORDS
 
 
 def _content_keys(text: str) -> set[str]:
