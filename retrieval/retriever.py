@@ -172,7 +172,7 @@ class HybridRetriever:
                     shutil.rmtree(old, ignore_errors=True)
         except OSError as exc:
             logger.warning("could not persist BM25 cache: %s", exc)
-        logger.info(
+        logger.debug(
             "BM25 built over %d chunks in %.2f s", len(nodes), time.perf_counter() - started
         )
         return bm25, docs
