@@ -149,18 +149,7 @@ def extractive_answer(
         quote = p.text[start:end]
         if p_idx not in numbers:
             numbers[p_idx] = len(numbers) + 1
-            citations.append(
-                Citation(
-                    n=numbers[p_idx],
-                    doc_id=p.doc_id,
-                    chunk_id=p.chunk_id,
-                    title=p.title,
-                    outlet=p.outlet,
-                    published=p.published,
-                    url=p.url,
-                    quote=quote,
-                )
-            )
+            citations.append(Citation.of(numbers[p_idx], p, quote))
         parts.append(f'"{" ".join(quote.split())}" [{numbers[p_idx]}]')
     newest = max((c.published for c in citations if c.published), default=None)
     lead = f"As reported on {format_date(newest)}:" if newest else "The coverage says:"

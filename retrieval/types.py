@@ -66,6 +66,20 @@ class Citation:
     url: str
     quote: str
 
+    @classmethod
+    def of(cls, n: int, passage: Passage, quote: str) -> Citation:
+        """Cite `quote` (verbatim text of `passage`) as source number `n`."""
+        return cls(
+            n=n,
+            doc_id=passage.doc_id,
+            chunk_id=passage.chunk_id,
+            title=passage.title,
+            outlet=passage.outlet,
+            published=passage.published,
+            url=passage.url,
+            quote=quote,
+        )
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["published"] = self.published.isoformat() if self.published else None

@@ -341,22 +341,7 @@ class LLMAnswerer:
 
     @staticmethod
     def _citations(result: CheckResult, shown: list[Passage]) -> list[Citation]:
-        out = []
-        for c in result.citations:
-            p = shown[c.passage_index]
-            out.append(
-                Citation(
-                    n=c.n,
-                    doc_id=p.doc_id,
-                    chunk_id=p.chunk_id,
-                    title=p.title,
-                    outlet=p.outlet,
-                    published=p.published,
-                    url=p.url,
-                    quote=c.quote,
-                )
-            )
-        return out
+        return [Citation.of(c.n, shown[c.passage_index], c.quote) for c in result.citations]
 
     def _refusal(self, question: str, as_of: date | None, timings: dict[str, float]) -> Answer:
         answer: Answer = _extractive().refusal(question, mode="llm")
