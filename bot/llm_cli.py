@@ -7,7 +7,6 @@ import sys
 
 from retrieval.config import Settings
 from retrieval.errors import NewsdeskError
-from retrieval.llm.answerer import build_llm
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,6 +31,9 @@ def describe_target(settings: Settings) -> str:
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     """Check the LLM; print one line; return 0 when it works, 1 when it does not."""
+    # Imported here: the openai SDK costs half a second at every `newsdesk` start otherwise.
+    from retrieval.llm.answerer import build_llm
+
     llm = build_llm(settings)
     if llm is None:
         print(
