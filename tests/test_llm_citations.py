@@ -8,17 +8,9 @@ import pytest
 from llm_fakes import seed_passages
 
 from retrieval.llm.answerer import StreamGuard, prompt_sources
-from retrieval.llm.citations import (
-    EchoGuard,
-    best_sentence,
-    check_answer,
-    extract_quotes,
-    find_quote,
-    is_refusal,
-    planted_instructions,
-    split_sentences,
-    strip_reasoning,
-)
+from retrieval.llm.citations import best_sentence, check_answer, is_refusal, strip_reasoning
+from retrieval.llm.guards import EchoGuard, planted_instructions
+from retrieval.llm.quotes import extract_quotes, find_quote, split_sentences
 from retrieval.types import Passage
 
 

@@ -16,16 +16,14 @@ import openai
 from retrieval.config import Settings
 from retrieval.errors import LLMError
 from retrieval.llm.citations import (
-    MARKER,
     REFUSAL_MARKER,
-    SHINGLE,
     CheckResult,
-    EchoGuard,
     check_answer,
     is_refusal,
     strip_reasoning,
 )
 from retrieval.llm.client import ChatClient, Completion, Restart, describe
+from retrieval.llm.guards import SHINGLE, EchoGuard
 from retrieval.llm.local_server import LocalLlamaServer, resolve_model
 from retrieval.llm.prompts import (
     MAX_PASSAGES,
@@ -35,6 +33,7 @@ from retrieval.llm.prompts import (
     new_fence,
     static_text,
 )
+from retrieval.llm.quotes import MARKER
 from retrieval.types import Answer, Citation, Passage, Turn, Verification
 
 log = logging.getLogger(__name__)
