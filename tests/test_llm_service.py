@@ -144,3 +144,21 @@ async def test_service_streams_and_condenses_follow_ups(svc: Newsdesk, fake: Scr
     assert len(fake.requests) == 2  # condense, then answer
     for c in answer.citations:
         assert c.quote in SEED_TEXT
+
+
+def test_repl_prints_the_streamed_llm_answer_and_its_sources(
+    svc: Newsdesk, fake: ScriptedLLM
+) -> None:
+    import io
+
+    from bot.repl import Repl
+
+    out = io.StringIO()
+    repl = Repl(svc, out=out)
+    assert repl.handle(QUESTION)
+    assert repl.last is not None and repl.last.mode == "llm"
+    printed = out.getvalue()
+    assert repl.last.answer.split("[1]")[0].strip()[:40] in printed  # streamed as it arrived
+    assert "Sources:" in printed and "[1]" in printed
+    assert repl.handle("/sources") and printed.count("Sources:") < out.getvalue().count("Sources:")
+    assert len(repl.history) == 1
