@@ -126,8 +126,13 @@ class Repl:
                 self.out.flush()
         assert final is not None
         if streamed:
+            shown = "".join(streamed).strip()
             self.print()
-            if "".join(streamed).strip() != final.answer.strip():
+            if final.answer.startswith(shown):
+                rest = final.answer[len(shown) :].strip()  # e.g. "Reporting as of ..."
+                if rest:
+                    self.print(rest)
+            else:
                 self.print("\n-- checked answer --")
                 self.print(final.answer)
             if final.note:

@@ -178,6 +178,11 @@ class Newsdesk:
         result: RetrievalResult,
         started: float,
     ) -> Answer:
+        if ans.mode == "llm" and not ans.refused:
+            dates = [c.published for c in ans.citations if c.published]
+            if dates and format_date(max(dates)) not in ans.answer:
+                # Say when the cited reporting is from; the model may not.
+                ans.answer = f"{ans.answer.rstrip()}\n\nReporting as of {format_date(max(dates))}."
         ans.question = question
         ans.standalone_question = standalone
         ans.as_of = as_of

@@ -162,3 +162,4 @@ def test_repl_prints_the_streamed_llm_answer_and_its_sources(
     assert "Sources:" in printed and "[1]" in printed
     assert repl.handle("/sources") and printed.count("Sources:") < out.getvalue().count("Sources:")
     assert len(repl.history) == 1
+    assert "March 5, 2024" in repl.last.answer  # when the cited reporting is from
