@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -177,8 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `newsdesk` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # NEWSDESK_ENV_FILE picks another .env; empty means none (the tests use that).
+    env_file = os.environ.get("NEWSDESK_ENV_FILE", ".env") or None
     try:
-        settings = Settings()
+        settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
     except ValidationError as exc:
         first = exc.errors()[0]
         print(f"newsdesk: configuration error in {first['loc']}: {first['msg']}", file=sys.stderr)

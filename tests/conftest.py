@@ -86,7 +86,14 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("NEWSDESK_", "OPENAI_", "TELEGRAM_", "CHROMA_"))
     }
-    env.update({"NEWSDESK_DATA_DIR": str(data_dir), "NEWSDESK_LLM": "off", "HF_HUB_OFFLINE": "1"})
+    env.update(
+        {
+            "NEWSDESK_DATA_DIR": str(data_dir),
+            "NEWSDESK_LLM": "off",
+            "NEWSDESK_ENV_FILE": "",  # a developer's .env must not leak into the tests
+            "HF_HUB_OFFLINE": "1",
+        }
+    )
     env.update(extra)
     return env
 
