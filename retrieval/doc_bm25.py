@@ -106,18 +106,36 @@ class DocBM25:
         bm25 = bm25s.BM25.load(str(path), show_progress=False)
         return cls(list(meta["doc_ids"]), [_date(d) for d in meta["published"]], bm25)
 
-    def top(self, query: str, n: int, window: tuple[date, date] | None = None) -> list[str]:
-        """Return up to n doc ids with a positive score, best first (inside `window` if given)."""
+    def scores(self, query: str, window: tuple[date, date] | None = None) -> np.ndarray:
+        """Score every article (0 outside `window` when given), in `doc_ids` order."""
         vocab = self.bm25.vocab_dict
         tokens = [t for t in _tokenize([query])[0] if t in vocab]
         if not tokens:
-            return []
+            return np.zeros(len(self.doc_ids))
         scores = np.asarray(self.bm25.get_scores(tokens), dtype=np.float64)
         if window is not None:
             inside = np.array(
                 [d is not None and window[0] <= d <= window[1] for d in self.published], dtype=bool
             )
             scores = np.where(inside, scores, 0.0)
+        return scores
+
+    def normalized_scores(
+        self, query: str, window: tuple[date, date] | None = None
+    ) -> dict[str, float]:
+        """Return {doc id: score / best score} for the articles that match at all."""
+        scores = self.scores(query, window)
+        best = float(scores.max()) if len(scores) else 0.0
+        if best <= 0:
+            return {}
+        hits = np.flatnonzero(scores > 0)
+        return {self.doc_ids[i]: float(scores[i]) / best for i in hits}
+
+    def top(self, query: str, n: int, window: tuple[date, date] | None = None) -> list[str]:
+        """Return up to n doc ids with a positive score, best first (inside `window` if given)."""
+        scores = self.scores(query, window)
+        if not scores.any():
+            return []
         n = min(n, len(self.doc_ids))
         best = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
         best = best[np.argsort(-scores[best], kind="stable")]
