@@ -62,8 +62,9 @@ def test_load_questions_both_schemas(tmp_path: Path) -> None:
 def test_load_questions_rejects_bad_lines(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"gold_doc_ids": ["x"]}\n', encoding="utf-8")
-    with pytest.raises(EvalDataError, match=r"bad\.jsonl:1"):
+    with pytest.raises(EvalDataError, match=r"bad\.jsonl:1") as exc:
         load_questions(bad)
+    assert "bad.jsonl:1" in exc.value.user_message  # shown by the CLI as is
     (tmp_path / "junk.jsonl").write_text("not json\n", encoding="utf-8")
     with pytest.raises(EvalDataError):
         load_questions(tmp_path / "junk.jsonl")

@@ -15,7 +15,10 @@ from retrieval.types import Article
 
 
 class EvalDataError(NewsdeskError):
-    """An evaluation file is missing or malformed."""
+    """An evaluation file is missing or malformed; the message says which and where."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, user_message=detail)
 
 
 _DATE_RE = re.compile(r"^\s*(\d{4})[/-](\d{1,2})[/-](\d{1,2})")
