@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from llm_fakes import ScriptedLLM
 
 from bot.cli import build_parser
 from retrieval.config import Settings
@@ -183,3 +184,25 @@ def test_eval_answers_on_seed_questions(tmp_path: Path, capsys: pytest.CaptureFi
     table = _run(["eval", "answers", "--questions", str(qa)], settings, capsys)
     assert "mode: extractive" in table
     assert "refusal precision" in table
+
+
+def test_eval_answers_llm_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A scripted OpenAI-compatible server on 127.0.0.1 that quotes passage [1] verbatim.
+    qa = FIXTURES / "seed_dev_qa.jsonl"
+    with ScriptedLLM() as fake:
+        settings = make_settings(
+            tmp_path / "data",
+            llm="auto",
+            openai_base_url=fake.base_url,
+            openai_api_key="sk-test",
+            llm_model="test-model",
+        )
+        data = json.loads(
+            _run(["eval", "answers", "--questions", str(qa), "--json"], settings, capsys)
+        )
+        assert fake.requests, "the answers came from the LLM server"
+    assert data["mode"] == "llm"
+    assert (data["n"], data["answerable"], data["unanswerable"]) == (7, 5, 2)
+    # Quotes of passage [1] survive the citation check: every citation is valid.
+    assert data["citation_validity"] == 1.0
+    assert data["refusal_recall"] == 1.0  # the gate declines before the model is asked

@@ -226,6 +226,13 @@ def check_answer(q: SeedQuestion, ans: Answer, chunk_texts: dict[str, str]) -> A
     passed: bool | None = None
     if q.answerable:
         passed = not ans.refused and mentions_all(ans.answer, q.must_mention_any)
+        if not ans.refused:
+            low = ans.answer.lower()
+            problems += [
+                "does not mention " + " / ".join(group)
+                for group in q.must_mention_any
+                if not any(s.lower() in low for s in group)
+            ]
     return AnswerCheck(
         qid=q.qid,
         question=q.question,
