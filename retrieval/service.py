@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+REMOTE_REFRESH_SECONDS = 30.0
+
 _FOLLOW_UP = re.compile(
     r"\b(he|she|they|it|that|this|those|these|him|her|them|his|their|its|there|then)\b", re.I
 )
@@ -66,6 +68,7 @@ class Newsdesk:
         self.embedder = embedder
         self.retriever = HybridRetriever(store, embedder, recency_days=settings.recency_days)
         self.llm = llm
+        self._refreshed = time.monotonic()
 
     @classmethod
     def open(cls, settings: Settings, *, with_llm: bool = True) -> Newsdesk:
@@ -78,6 +81,20 @@ class Newsdesk:
 
             llm = build_llm(settings)
         return cls(settings, store, embedder, llm)
+
+    def _maybe_refresh(self) -> None:
+        """Pick up writes made by others without re-reading the registry on every question.
+
+        A local index cannot change under us: writers need the exclusive lock, and our own
+        ingests refresh when they finish. A Chroma server may be written by other hosts, so
+        it is re-checked at most every REMOTE_REFRESH_SECONDS.
+        """
+        if self.settings.chroma_host is None:
+            return
+        now = time.monotonic()
+        if now - self._refreshed >= REMOTE_REFRESH_SECONDS:
+            self._refreshed = now
+            self.retriever.refresh()
 
     # --- questions ---------------------------------------------------------------------------
 
@@ -109,7 +126,7 @@ class Newsdesk:
         """Find the top passages and decide whether they are relevant."""
         timings: dict[str, float] = {}
         t = time.perf_counter()
-        self.retriever.refresh()
+        self._maybe_refresh()
         items = self.retriever.search(query, as_of=as_of, window=window, timings=timings)
         top = items[: self.settings.top_k]
         self.retriever.similarity(query, top)
@@ -226,7 +243,7 @@ class Newsdesk:
 
     def stats(self) -> CoverageStats:
         """Count articles and chunks, list outlets and the date range."""
-        self.retriever.refresh()
+        self._maybe_refresh()
         records = list(self.retriever.registry.values())
         dates = sorted(r.published for r in records if r.published)
         return CoverageStats(
@@ -239,7 +256,7 @@ class Newsdesk:
 
     def latest(self, n: int = 10) -> list[ArticleRecord]:
         """Return the newest articles by publication date."""
-        self.retriever.refresh()
+        self._maybe_refresh()
         records = [r for r in self.retriever.registry.values() if r.published]
         return sorted(records, key=lambda r: r.published or date.min, reverse=True)[:n]
 
