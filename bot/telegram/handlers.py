@@ -134,8 +134,10 @@ class Handlers:
             if services.limits.should_warn(user.id):
                 await reply_text(message, _limit_message(verdict.reason, verdict.retry_after))
             return
-        await asyncio.to_thread(services.state.count_question, user.id)
+        # Take the chat's lock before any await: tasks reach it in update order, and
+        # asyncio.Lock serves waiters first come, first served, so one chat stays in order.
         async with services.chat_lock(chat.id):
+            await asyncio.to_thread(services.state.count_question, user.id)
             await self._answer(context, chat, user.id, message, question, started)
 
     async def _answer(
