@@ -9,11 +9,11 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot.args import date_arg
 from bot.logsetup import configure_logging
 from bot.render import render_answer
 from retrieval.config import Settings
@@ -124,13 +124,6 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _date_arg(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -139,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("start", help="ingest seeds/, then the Telegram bot or the REPL")
-    p.add_argument("--as-of", type=_date_arg, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--as-of", type=date_arg, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_start)
 
     p = sub.add_parser("ingest", help="ingest files, folders (.txt .md .jsonl) or URLs")
@@ -151,11 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer one question")
     p.add_argument("question", nargs="+")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--as-of", type=_date_arg, default=None, help="answer as of YYYY-MM-DD")
+    p.add_argument("--as-of", type=date_arg, default=None, help="answer as of YYYY-MM-DD")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="interactive REPL")
-    p.add_argument("--as-of", type=_date_arg, default=None, help="answer as of YYYY-MM-DD")
+    p.add_argument("--as-of", type=date_arg, default=None, help="answer as of YYYY-MM-DD")
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("telegram", help="run the Telegram bot")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
+from bot.args import date_arg
 from retrieval.config import Settings
 from retrieval.evaluation.data import EvalDataError, load_seed_questions
 from retrieval.evaluation.runner import (
@@ -77,13 +77,6 @@ def cmd_eval_answers(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _date_arg(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `eval retrieval` and `eval answers` to the `newsdesk` parser."""
     p = subparsers.add_parser("eval", help="measure retrieval and answers on known questions")
@@ -118,6 +111,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=None,
         help="ingest these first (default: seeds/ when the index is empty)",
     )
-    a.add_argument("--as-of", type=_date_arg, default=None, help="answer as of YYYY-MM-DD")
+    a.add_argument("--as-of", type=date_arg, default=None, help="answer as of YYYY-MM-DD")
     a.add_argument("--json", action="store_true", help="print one JSON object")
     a.set_defaults(func=cmd_eval_answers)
