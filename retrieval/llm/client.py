@@ -130,6 +130,39 @@ def _is_cut(exc: BaseException) -> bool:
     )
 
 
+@dataclass
+class _Budget:
+    """The retries one request may still make, and what it has made."""
+
+    client: ChatClient
+    transient_left: int = -1
+    cut_left: int = 1  # one retry after a timeout or a stream cut
+    attempts: int = 0
+    retries: list[tuple[str, float]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.transient_left < 0:
+            self.transient_left = self.client.max_retries
+
+    def after_failure(self, exc: Exception, *, adapted: bool | None = None) -> float:
+        """Return the delay before the next attempt; raise LLMError when none is left."""
+        if adapted is None:
+            adapted = self.client._adapt(exc)
+        if adapted:
+            log.info("LLM server rejected a parameter; retrying without it: %s", exc)
+            return 0.0
+        delay = self.client._next_delay(exc, self.transient_left, self.cut_left)
+        if delay is None:
+            raise self.client._fail(exc) from exc
+        if _is_transient(exc):
+            self.transient_left -= 1
+        else:
+            self.cut_left -= 1
+        self.retries.append((type(exc).__name__, delay))
+        log.warning("LLM request failed (%s); retrying in %.2f s", exc, delay)
+        return delay
+
+
 class ChatClient:
     """A small OpenAI-compatible chat client (sync and async, always streaming)."""
 
@@ -253,31 +286,18 @@ class ChatClient:
     ) -> Completion:
         """Stream one chat completion to the end; raise LLMError when it cannot be had."""
         started = time.perf_counter()
-        transient_left, cut_left = self.max_retries, 1
-        retries: list[tuple[str, float]] = []
-        attempts = 0
+        budget = _Budget(self)
         while True:
-            attempts += 1
+            budget.attempts += 1
             attempt = _Attempt()
             try:
                 self._run_sync(messages, max_tokens, attempt, on_delta)
             except Exception as exc:
-                if self._adapt(exc):
-                    log.info("LLM server rejected a parameter; retrying without it: %s", exc)
-                    continue
-                delay = self._next_delay(exc, transient_left, cut_left)
-                if delay is None:
-                    raise self._fail(exc) from exc
-                if _is_transient(exc):
-                    transient_left -= 1
-                else:
-                    cut_left -= 1
-                retries.append((type(exc).__name__, delay))
-                log.warning("LLM request failed (%s); retrying in %.2f s", exc, delay)
+                delay = budget.after_failure(exc)
                 if delay:
                     self._sleep(delay)
                 continue
-            return self._finish(attempt, started, attempts, retries)
+            return self._finish(attempt, started, budget.attempts, budget.retries)
 
     def _run_sync(
         self,
@@ -308,11 +328,9 @@ class ChatClient:
     ) -> AsyncIterator[str | Restart | Completion]:
         """Yield text deltas, then the Completion. After a retry the text starts again."""
         started = time.perf_counter()
-        transient_left, cut_left = self.max_retries, 1
-        retries: list[tuple[str, float]] = []
-        attempts = 0
+        budget = _Budget(self)
         while True:
-            attempts += 1
+            budget.attempts += 1
             attempt = _Attempt()
             try:
                 # A deadline per attempt, applied around each await and never across a
@@ -342,23 +360,15 @@ class ChatClient:
                 if attempt.finish_reason is None:
                     raise StreamCutError("the stream ended without a finish reason")
             except Exception as exc:
-                if self._adapt(exc):
-                    log.info("LLM server rejected a parameter; retrying without it: %s", exc)
+                adapted = self._adapt(exc)
+                delay = budget.after_failure(exc, adapted=adapted)
+                if adapted:
                     continue
-                delay = self._next_delay(exc, transient_left, cut_left)
-                if delay is None:
-                    raise self._fail(exc) from exc
-                if _is_transient(exc):
-                    transient_left -= 1
-                else:
-                    cut_left -= 1
-                retries.append((type(exc).__name__, delay))
-                log.warning("LLM request failed (%s); retrying in %.2f s", exc, delay)
                 if delay:
                     await asyncio.sleep(delay)
                 yield RESTART
                 continue
-            yield self._finish(attempt, started, attempts, retries)
+            yield self._finish(attempt, started, budget.attempts, budget.retries)
             return
 
     # -- helpers ---------------------------------------------------------------------------
