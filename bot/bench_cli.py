@@ -70,9 +70,14 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _telegram_phase(settings: Settings) -> dict[str, Any]:
+    import logging
+
     from bot.telegram.bench import format_report, run_telegram_bench
     from retrieval.service import Newsdesk
 
+    # 500 "Answered chat ..." lines would bury the table.
+    for name in ("bot.telegram", "telegram"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     svc = Newsdesk.open(settings, with_llm=False)
     try:
         result = run_telegram_bench(settings, svc)

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     min_relevance: float = _env(
         "NEWSDESK_MIN_RELEVANCE", 0.25, "Relevance gate: below this the bot declines."
     )
+    embed_batch: int = _env(
+        "NEWSDESK_EMBED_BATCH", 1, "Texts per ONNX call (padded to the longest); 1 is fastest here."
+    )
     ingest_batch: int = _env("NEWSDESK_INGEST_BATCH", 256, "Chunks embedded and written at a time.")
     recency_days: int = _env("NEWSDESK_RECENCY_DAYS", 14, "Window of the recency prior.")
     log_level: str = _env("NEWSDESK_LOG_LEVEL", "INFO", "Logging level.")

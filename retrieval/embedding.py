@@ -54,7 +54,7 @@ class OnnxMiniLM:
     model_id = MODEL_ID
     dim = 384
 
-    def __init__(self, batch_size: int = 16, threads: int | None = None) -> None:
+    def __init__(self, batch_size: int = 1, threads: int | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 

@@ -148,7 +148,7 @@ class HybridRetriever:
         path = base / fingerprint
         if (path / "retriever.json").is_file():
             try:
-                cached = BM25Retriever.from_persist_dir(str(path), show_progress=False)
+                cached = BM25Retriever.from_persist_dir(str(path), show_progress=False, mmap=True)
                 docs = DocBM25.load(path / "docs")
                 if docs is not None:
                     n = int(cached.bm25.scores["num_docs"])

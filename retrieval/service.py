@@ -40,7 +40,7 @@ def make_embedder(settings: Settings) -> Embedder:
     if settings.embed_backend == "openai":
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         return OpenAIEmbedder(settings.openai_embed_model, key, settings.openai_base_url)
-    return OnnxMiniLM()
+    return OnnxMiniLM(batch_size=settings.embed_batch)
 
 
 def condense_without_llm(question: str, history: Sequence[Turn]) -> str:
