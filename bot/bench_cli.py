@@ -265,7 +265,8 @@ def _markdown(r: dict[str, Any], table: str, reports: list[str]) -> str:
         f"Measured by `newsdesk bench` on {r['measured_at']} (2 cores, int8 MiniLM ONNX, "
         "embedded Chroma), every number from the same run. Each phase runs in its own process, "
         "so peak RSS is per phase. Reproduce: `make bench` (uses ../shared/eval/realtimeqa; the "
-        "indexes are kept under DATA_DIR/bench and reused).\n\n"
+        "indexes are kept under DATA_DIR/bench and reused; the first run embeds the whole corpus, "
+        "about 26 minutes here, and `--full-index DIR` reuses an `eval retrieval` index).\n\n"
         f"{table}\n{extra}\n![latency against corpus size](benchmarks.png)\n"
     )
 
