@@ -42,3 +42,8 @@ def test_llm_enabled_only_when_configured() -> None:
     assert not Settings(_env_file=None, llm="auto").llm_enabled  # type: ignore[call-arg]
     assert Settings(_env_file=None, openai_base_url="http://127.0.0.1:1/v1").llm_enabled  # type: ignore[call-arg]
     assert not Settings(_env_file=None, openai_base_url="http://x/v1", llm="off").llm_enabled  # type: ignore[call-arg]
+
+
+def test_readme_explains_every_setting() -> None:
+    readme = (EXAMPLE.parent / "README.md").read_text(encoding="utf-8")
+    assert [name for name in ENV_VARS if f"`{name}`" not in readme] == []
