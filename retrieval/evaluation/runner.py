@@ -175,10 +175,15 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
+def missing_groups(answer: str, groups: Sequence[Sequence[str]]) -> list[Sequence[str]]:
+    """The groups none of whose strings the answer contains (any case)."""
+    low = answer.lower()
+    return [group for group in groups if not any(s.lower() in low for s in group)]
+
+
 def mentions_all(answer: str, groups: Sequence[Sequence[str]]) -> bool:
     """True when, for every group, the answer contains one of its strings (any case)."""
-    low = answer.lower()
-    return all(any(s.lower() in low for s in group) for group in groups)
+    return not missing_groups(answer, groups)
 
 
 @dataclass
@@ -225,14 +230,9 @@ def check_answer(q: SeedQuestion, ans: Answer, chunk_texts: dict[str, str]) -> A
         hit = False
     passed: bool | None = None
     if q.answerable:
-        passed = not ans.refused and mentions_all(ans.answer, q.must_mention_any)
-        if not ans.refused:
-            low = ans.answer.lower()
-            problems += [
-                "does not mention " + " / ".join(group)
-                for group in q.must_mention_any
-                if not any(s.lower() in low for s in group)
-            ]
+        missing = [] if ans.refused else missing_groups(ans.answer, q.must_mention_any)
+        passed = not ans.refused and not missing
+        problems += ["does not mention " + " / ".join(group) for group in missing]
     return AnswerCheck(
         qid=q.qid,
         question=q.question,
