@@ -191,16 +191,8 @@ def parse_txt(path: Path, doc_id: str) -> Iterator[ParseItem]:
         return
     title, _, body = text.strip().partition("\n")
     meta = _sidecar(path)
-    yield make_article(
-        doc_id=str(meta.get("id") or doc_id),
-        title=str(meta.get("title") or title),
-        body=body if body.strip() else title,
-        source=str(path),
-        outlet=str(meta.get("outlet") or ""),
-        published=meta.get("published"),
-        url=str(meta.get("url") or ""),
-        author=str(meta.get("author") or ""),
-    )
+    body = body if body.strip() else title
+    yield _with_meta(meta, doc_id, str(meta.get("title") or title), body, path)
 
 
 def _sidecar(path: Path) -> dict[str, Any]:
@@ -237,10 +229,17 @@ def parse_md(path: Path, doc_id: str) -> Iterator[ParseItem]:
         h = re.match(r"\s*#\s+(.+)\n", text)
         if h:
             title, text = h[1], text[h.end() :]
-    yield make_article(
+    yield _with_meta(meta, doc_id, str(title) if title else None, text, path)
+
+
+def _with_meta(
+    meta: dict[str, Any], doc_id: str, title: str | None, body: str, path: Path
+) -> Article | Problem:
+    """Build an article from a file's body and its metadata (front matter or sidecar)."""
+    return make_article(
         doc_id=str(meta.get("id") or doc_id),
-        title=str(title) if title else None,
-        body=text,
+        title=title,
+        body=body,
         source=str(path),
         outlet=str(meta.get("outlet") or ""),
         published=meta.get("published") or meta.get("date"),
