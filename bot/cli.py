@@ -3,34 +3,41 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from importlib.resources import files
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot import eval_cli, live_cli, llm_cli
 from bot.args import date_arg
-from bot.logsetup import configure_logging
+from bot.logsetup import configure_logging, log_internal_error
 from bot.render import render_answer
 from retrieval.config import Settings
-from retrieval.errors import IndexInUseError, NewsdeskError
+from retrieval.errors import ConfigError, IndexInUseError, NewsdeskError
 from retrieval.service import Newsdesk
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[argparse.Namespace, Settings], int]
-# Subcommands contributed by feature modules: each has register(subparsers).
-OPTIONAL_COMMANDS = ("bot.llm_cli", "bot.eval_cli", "bot.live_cli", "bot.bench_cli")
+# Feature modules that add subcommands: each has register(subparsers).
+COMMAND_MODULES = (llm_cli, eval_cli, live_cli)
+# Modules of the optional extras (pyproject.toml), imported only by the features that need them.
+EXTRAS = {"trafilatura": "live", "feedparser": "live", "xllamacpp": "local-llm"}
+ERROR_LOG = "errors.log"  # in NEWSDESK_DATA_DIR: tracebacks of internal errors
+EXIT_ERROR, EXIT_CONFIG, EXIT_IN_USE, EXIT_INTERNAL = 1, 2, 3, 70  # 70: EX_SOFTWARE
 
 
 def default_seeds() -> Path:
-    """The shipped coverage: ./seeds, or the seeds/ folder of this checkout."""
-    here = Path("seeds")
-    return here if here.is_dir() else Path(__file__).resolve().parent.parent / "seeds"
+    """The shipped coverage: the seeds/ folder, installed as the package `bot.seeds`."""
+    root = files("bot.seeds")
+    if not isinstance(root, Path):  # not unpacked on disk (a zip import): cannot be walked
+        raise ConfigError(f"seeds at {root} are not a folder", user_message="No seeds folder.")
+    return root
 
 
 def _is_url(arg: str) -> bool:
@@ -157,47 +164,87 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", help="what the index holds")
     p.set_defaults(func=cmd_stats)
 
-    for name in OPTIONAL_COMMANDS:
-        try:
-            module = importlib.import_module(name)
-        except ImportError as exc:
-            logger.debug("commands of %s unavailable: %s", name, exc)
-            continue
+    for module in COMMAND_MODULES:
         module.register(sub)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `newsdesk` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    # NEWSDESK_ENV_FILE picks another .env; empty means none (the tests use that).
+def load_settings() -> Settings:
+    """Settings from the environment and .env (NEWSDESK_ENV_FILE picks another; empty: none)."""
     env_file = os.environ.get("NEWSDESK_ENV_FILE", ".env") or None
-    try:
-        settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        print(f"newsdesk: configuration error in {first['loc']}: {first['msg']}", file=sys.stderr)
-        return 2
-    secrets = [
+    return Settings(_env_file=env_file)  # type: ignore[call-arg]
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """The secret values that must never reach a log."""
+    return [
         s.get_secret_value()
         for s in (settings.telegram_bot_token, settings.openai_api_key, settings.webhook_secret)
         if s is not None
     ]
-    configure_logging(settings.log_level, secrets)
+
+
+def start_logging(settings: Settings) -> None:
+    """Log to stderr at NEWSDESK_LOG_LEVEL, secrets redacted."""
+    configure_logging(settings.log_level, secrets_of(settings))
+
+
+def missing_extra(exc: ImportError) -> str | None:
+    """The optional extra whose module is missing, if `exc` is that; else None."""
+    if not isinstance(exc, ModuleNotFoundError) or not exc.name:
+        return None
+    return EXTRAS.get(exc.name.split(".")[0])
+
+
+def internal_error(exc: Exception, settings: Settings, argv: Sequence[str]) -> int:
+    """Log a bug's traceback (DATA_DIR/errors.log, else stderr); print one line."""
+    logger.debug("internal error", exc_info=exc)
+    path = settings.data_dir / ERROR_LOG
+    if log_internal_error(exc, path, argv, secrets_of(settings)):
+        where = str(path)
+    else:
+        logger.error("internal error", exc_info=exc)
+        where = "the log above"
+    print(f"newsdesk: internal error ({type(exc).__name__}); see {where}", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `newsdesk` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        print(f"newsdesk: configuration error in {first['loc']}: {first['msg']}", file=sys.stderr)
+        return EXIT_CONFIG
+    start_logging(settings)
     func: Handler = args.func
     try:
         return func(args, settings)
     except IndexInUseError as exc:
         print(f"newsdesk: {exc.user_message}", file=sys.stderr)
-        return 3
+        return EXIT_IN_USE
     except NewsdeskError as exc:
         logger.debug("failed", exc_info=True)
         print(f"newsdesk: {exc.user_message}", file=sys.stderr)
-        return 1
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
+    except ImportError as exc:
+        extra = missing_extra(exc)
+        if extra is None:
+            return internal_error(exc, settings, argv)
+        print(
+            f"newsdesk: `{args.command}` needs the optional `{extra}` extra "
+            f"(pip install 'newsdesk[{extra}]').",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    except Exception as exc:  # a bug: the traceback to the log, one line to the terminal
+        return internal_error(exc, settings, argv)
 
 
 if __name__ == "__main__":

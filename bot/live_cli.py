@@ -5,23 +5,23 @@ from __future__ import annotations
 import argparse
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from retrieval.config import Settings
 from retrieval.errors import ConfigError
-from retrieval.web.follow import (
-    MIN_EVERY_SECONDS,
-    FollowReport,
-    follow_loop,
-    follow_once,
-    list_feeds,
-    parse_every,
-    unfollow_feed,
-)
+
+if TYPE_CHECKING:
+    from retrieval.web.follow import FollowReport
 
 logger = logging.getLogger(__name__)
 
+# retrieval.web needs the `live` extra (trafilatura, feedparser): it is imported by the
+# commands that use it, so the others and `--help` work without it (bot.cli names the extra).
+
 
 def _every_seconds(text: str) -> float:
+    from retrieval.web.follow import MIN_EVERY_SECONDS, parse_every
+
     seconds = parse_every(text)
     if seconds < MIN_EVERY_SECONDS:
         raise ConfigError(
@@ -39,6 +39,7 @@ def _print_report(report: FollowReport) -> None:
 def cmd_follow(args: argparse.Namespace, settings: Settings) -> int:
     """Follow feeds: check them once (--once) or every --every until interrupted."""
     from retrieval.service import Newsdesk
+    from retrieval.web.follow import follow_loop, follow_once, list_feeds
 
     every = _every_seconds(args.every or settings.follow_every)
     if not args.feeds and not list_feeds(settings):
@@ -61,6 +62,8 @@ def cmd_follow(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_unfollow(args: argparse.Namespace, settings: Settings) -> int:
     """Stop following a feed, by url or by its number in `newsdesk feeds`."""
+    from retrieval.web.follow import unfollow_feed
+
     removed = unfollow_feed(settings, args.feed)
     if removed is None:
         print(f"Not following {args.feed}. See `newsdesk feeds`.")
@@ -71,6 +74,8 @@ def cmd_unfollow(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     """List followed feeds with last check, last new item and last error."""
+    from retrieval.web.follow import list_feeds
+
     feeds = list_feeds(settings)
     if not feeds:
         print("No feeds followed. Add one with: newsdesk follow FEED_URL")

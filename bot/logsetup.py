@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 
 _TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
 NOISY = ("httpx", "httpcore", "chromadb", "urllib3", "bm25s", "onnxruntime")
@@ -43,3 +47,22 @@ def configure_logging(level: str = "INFO", secrets: list[str] | None = None) -> 
     root.setLevel(level.upper() if isinstance(level, str) else level)
     for noisy in NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def log_internal_error(
+    exc: BaseException, path: Path, command: Sequence[str], secrets: list[str] | None = None
+) -> bool:
+    """Append the traceback of an unexpected exception to `path`, secrets redacted.
+
+    Returns False when the file cannot be written (the caller logs to stderr instead).
+    """
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    text = "".join(traceback.format_exception(exc))
+    entry = f"{stamp} newsdesk {' '.join(command)}\n{text}\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(RedactFilter(secrets).redact(entry))
+    except OSError:
+        return False
+    return True

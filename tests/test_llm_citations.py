@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from llm_fakes import seed_passages
 
 from retrieval.llm.answerer import StreamGuard, prompt_sources
 from retrieval.llm.citations import best_sentence, check_answer, is_refusal, strip_reasoning
 from retrieval.llm.guards import EchoGuard, planted_instructions
 from retrieval.llm.quotes import extract_quotes, find_quote, split_sentences
 from retrieval.types import Passage
+
+from auxil.llm_fakes import seed_passages
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from llm_fakes import Reply, ScriptedLLM, echo_system, seed_passages
 
 from retrieval.config import Settings
 from retrieval.errors import LLMError
@@ -18,6 +17,7 @@ from retrieval.llm.answerer import LLMAnswerer, build_llm, prompt_sources
 from retrieval.llm.client import ChatClient
 from retrieval.types import Answer, Passage
 
+from auxil.llm_fakes import Reply, ScriptedLLM, echo_system, seed_passages
 from conftest import make_settings
 
 QUESTION = "What did Germany say about Macron's remarks?"
@@ -415,7 +415,7 @@ def test_build_llm_only_when_configured(tmp_path: Path, fake: ScriptedLLM) -> No
 def test_bench_reports_latency_and_check_cost(
     llm: LLMAnswerer, fake: ScriptedLLM, passages: list[Passage]
 ) -> None:
-    from retrieval.llm.bench import bench_llm
+    from benchmarks.llm import bench_llm
 
     fake.push(Reply(text=GOOD), Reply(text="No citations here."))
     result = bench_llm(llm, [(QUESTION, passages), (QUESTION, passages)], check_repeats=3)

@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from llm_fakes import seed_passages
 
 from retrieval.config import Settings
 from retrieval.llm.answerer import LLMAnswerer
@@ -22,6 +21,7 @@ from retrieval.llm.client import ChatClient, Completion
 from retrieval.llm.local_server import LocalLlamaServer, packaged_model
 from retrieval.types import Answer, Passage, Turn
 
+from auxil.llm_fakes import seed_passages
 from conftest import make_settings
 
 QUESTION = "What did Germany say about Macron's remarks?"

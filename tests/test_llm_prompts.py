@@ -7,7 +7,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from llm_fakes import seed_passages
 
 from retrieval.llm.prompts import (
     PromptError,
@@ -18,6 +17,8 @@ from retrieval.llm.prompts import (
     new_fence,
     template_variables,
 )
+
+from auxil.llm_fakes import seed_passages
 
 
 def test_fill_fails_loudly_on_missing_and_unexpected_variables() -> None:

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from llm_fakes import Reply, ScriptedLLM
 
 from bot.llm_cli import register
 from retrieval.config import Settings
@@ -19,6 +18,7 @@ from retrieval.service import Newsdesk
 from retrieval.store import Store
 from retrieval.types import Answer, Turn
 
+from auxil.llm_fakes import Reply, ScriptedLLM
 from conftest import SEEDS, cli_env, make_settings, run_cli
 
 SEED_TEXT = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")

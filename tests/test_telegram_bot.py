@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
 from web_fixtures.server import LIBRARY, serve_site
 
 from bot.telegram.app import EXIT_CONFLICT, EXIT_OK, build_application, serve
@@ -27,6 +26,7 @@ from retrieval.ingest import IngestReport
 from retrieval.service import Newsdesk
 from retrieval.types import Answer, Article, CoverageStats, Turn
 
+from auxil.fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
 from conftest import make_settings as conftest_settings
 from conftest import open_service
 

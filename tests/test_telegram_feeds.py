@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
 from pydantic import SecretStr
 from web_fixtures.server import BRIDGE, FLOOD, LIBRARY, Site, serve_site
 
@@ -28,6 +27,7 @@ from retrieval.service import Newsdesk
 from retrieval.types import Article
 from retrieval.web import follow_feed, list_feeds
 
+from auxil.fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
 from conftest import open_service
 
 BOT = "newsdesk_test_bot"

@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_bot_api import FakeBotAPI, parse_telegram_html
-from llm_fakes import ScriptedLLM, quote_first_passage
 from telegram import Bot
 from test_telegram_bot import (  # one seeded index per session, shared with the e2e tests
     BOT,
@@ -29,6 +27,7 @@ from test_telegram_bot import (  # one seeded index per session, shared with the
     visible,
 )
 
+from benchmarks.telegram import format_report, run_telegram_bench
 from bot.telegram.app import (
     EXIT_CONFIG,
     EXIT_OK,
@@ -37,12 +36,13 @@ from bot.telegram.app import (
     run_bot,
     serve,
 )
-from bot.telegram.bench import format_report, run_telegram_bench
 from bot.telegram.send import StreamPreview, send_html
 from bot.telegram.services import Services
 from retrieval.embedding import OnnxMiniLM
 from retrieval.service import Newsdesk
 
+from auxil.fake_bot_api import FakeBotAPI, parse_telegram_html
+from auxil.llm_fakes import ScriptedLLM, quote_first_passage
 from conftest import make_settings as conftest_settings
 from conftest import open_service
 

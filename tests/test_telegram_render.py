@@ -7,7 +7,6 @@ import re
 from datetime import date
 
 import pytest
-from fake_bot_api import ParseError, parse_telegram_html
 
 from bot.telegram.render import (
     MAX_MESSAGE,
@@ -18,6 +17,8 @@ from bot.telegram.render import (
     to_plain,
 )
 from retrieval.types import Answer, Citation
+
+from auxil.fake_bot_api import ParseError, parse_telegram_html
 
 
 def _citation(n: int, **kw: object) -> Citation:

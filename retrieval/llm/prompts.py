@@ -1,4 +1,4 @@
-"""Prompt templates: text files in `prompts/`, filled by one strict loader."""
+"""Prompt templates: text files in `prompts/` (package `retrieval.prompts`), strictly filled."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import re
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import date
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 from retrieval.errors import ConfigError
 from retrieval.types import Passage
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+# The repo's top-level prompts/ folder; in the wheel, the data of this package.
+PROMPTS_PACKAGE = "retrieval.prompts"
 
 _VAR = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 # Markers that could close or forge a passage fence inside untrusted text.
@@ -29,9 +31,12 @@ class PromptError(ConfigError):
 
 
 @functools.cache
-def load_template(name: str, directory: Path = PROMPTS_DIR) -> str:
+def load_template(name: str, directory: Traversable | None = None) -> str:
     """Read `prompts/<name>.txt`; raise PromptError when it does not exist."""
-    path = directory / f"{name}.txt"
+    try:
+        path = (directory or files(PROMPTS_PACKAGE)) / f"{name}.txt"
+    except ModuleNotFoundError as exc:
+        raise PromptError(f"the prompt templates ({PROMPTS_PACKAGE}) are not installed") from exc
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -1,21 +1,24 @@
-"""Benchmark the LLM path: time to first token, total latency, and the citation check's cost."""
+"""The llm phase: time to first token, total latency, and the citation check's cost."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from benchmarks import SEED_QA
+from retrieval.config import Settings
+from retrieval.errors import LLMError
 from retrieval.llm.answerer import LLMAnswerer
 from retrieval.llm.citations import check_answer
 from retrieval.llm.prompts import MAX_PASSAGES, answer_messages, new_fence
+from retrieval.service import Newsdesk
 from retrieval.types import Passage
-
-if TYPE_CHECKING:
-    from retrieval.service import Newsdesk
 
 CHECK_REPEATS = 50
 
@@ -50,7 +53,7 @@ class LLMBenchResult:
         }
 
     def lines(self) -> list[str]:
-        """Human-readable lines for `newsdesk bench`."""
+        """Human-readable lines for the benchmark report."""
         s = self.summary()
 
         def fmt(key: str) -> str:
@@ -94,7 +97,7 @@ def bench_llm(
         messages = answer_messages(question, shown, today=as_of or date.today(), fence=fence)
         try:
             completion = client.complete(messages)
-        except Exception as exc:  # a benchmark reports failures, it does not stop on them
+        except LLMError as exc:  # a benchmark reports the model's failures, it goes on
             result.failures.append(f"{question[:60]}: {exc}")
             continue
         if completion.ttft_ms is not None:
@@ -119,3 +122,16 @@ def bench_service(
         if found.relevant:
             cases.append((question, found.passages))
     return bench_llm(service.llm, cases, as_of=as_of)
+
+
+def phase(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    """Worker phase `llm`: the seed questions through the configured (local) LLM."""
+    svc = Newsdesk.open(settings)
+    try:
+        questions = [json.loads(line)["question"] for line in SEED_QA.open()]
+        result = bench_service(svc, questions)
+    finally:
+        svc.close()
+    if result is None:
+        return {"report": "LLM: not configured"}
+    return {**result.summary(), "report": "\n".join(result.lines())}

@@ -1,4 +1,4 @@
-"""`newsdesk bench` part: many chats asking at once through the real bot and a fake Bot API.
+"""The telegram phase: many chats asking at once through the real bot and a fake Bot API.
 
 Each simulated user asks their questions one after another (the next once the previous is
 answered), all chats at the same time. Reports answered / lost / duplicated / out-of-order,
@@ -7,9 +7,9 @@ update-to-reply latency percentiles and peak RSS.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
-import resource
 import tempfile
 import time
 from collections.abc import Sequence
@@ -18,10 +18,13 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from benchmarks.measure import peak_rss_mb, percentile
 from bot.telegram.app import EXIT_OK, build_application, serve
-from bot.telegram.fake_api import FakeBotAPI
 from bot.telegram.services import AnswerService, Services
 from retrieval.config import Settings
+from retrieval.service import Newsdesk
+
+from auxil.fake_bot_api import FakeBotAPI
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +35,6 @@ DEFAULT_QUESTIONS = (
     "What did Macron urge allies to do?",
     "Where did Pistorius speak to reporters?",
 )
-
-
-def _percentile(values: Sequence[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 async def _user(
@@ -119,8 +110,8 @@ async def _run(
             "lost": lost,
             "duplicated": duplicated,
             "chats_out_of_order": out_of_order,
-            "latency_ms_p50": round(_percentile(latencies, 0.50), 1),
-            "latency_ms_p95": round(_percentile(latencies, 0.95), 1),
+            "latency_ms_p50": round(percentile(latencies, 50), 1),
+            "latency_ms_p95": round(percentile(latencies, 95), 1),
             "latency_ms_max": round(max(latencies, default=0.0), 1),
             "wall_s": round(wall, 2),
             "questions_per_s": round(answered / wall, 2) if wall else 0.0,
@@ -158,3 +149,17 @@ def format_report(result: dict[str, Any]) -> str:
         f"{result['questions_per_s']:.1f} questions/s over {result['wall_s']:.1f} s; "
         f"peak RSS {result['peak_rss_mb']:.0f} MiB"
     )
+
+
+def phase(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    """Worker phase `telegram`: 100 chats x 5 questions on the seed index, extractive."""
+    # 500 "Answered chat ..." lines would bury the table.
+    for name in ("bot.telegram", "telegram"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    svc = Newsdesk.open(settings, with_llm=False)
+    try:
+        result = run_telegram_bench(settings, svc)
+    finally:
+        svc.close()
+    result["report"] = format_report(result)
+    return result

@@ -1,16 +1,17 @@
-"""Benchmark workers: each runs in its own process so peak RSS is per phase."""
+"""The index phases: ingest throughput and size, then retrieval and answer latency."""
 
 from __future__ import annotations
 
+import argparse
 import json
-import resource
-import statistics
 import time
 from collections.abc import Iterator
+from datetime import date
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from benchmarks.measure import peak_rss_mb, percentile
 from retrieval.chunking import chunk_text
 from retrieval.config import Settings
 from retrieval.ingest import Ingestor, embed_text
@@ -18,20 +19,6 @@ from retrieval.parse import Problem, iter_paths, parse_file
 from retrieval.service import Newsdesk, make_embedder
 from retrieval.store import Store
 from retrieval.types import Article
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process in MB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Return the q-th percentile (0-100) by linear interpolation."""
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
 def _articles(sources: list[Path], limit: int | None) -> Iterator[Article]:
@@ -90,8 +77,6 @@ def serve_worker(settings: Settings, questions: list[dict[str, Any]]) -> dict[st
     answer_ms: list[float] = []
     for q in questions:
         as_of = q.get("as_of")
-        from datetime import date
-
         when = date.fromisoformat(as_of) if as_of else None
         t = time.perf_counter()
         svc.retrieve(q["question"], as_of=when)
@@ -114,6 +99,12 @@ def serve_worker(settings: Settings, questions: list[dict[str, Any]]) -> dict[st
     }
 
 
-def dump(result: dict[str, Any]) -> str:
-    """One JSON line for the parent process."""
-    return json.dumps(result)
+def ingest_phase(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    """Worker phase `ingest --source PATH [--limit N]`."""
+    return ingest_worker(settings, args.source, args.limit)
+
+
+def serve_phase(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    """Worker phase `serve --questions-json FILE`."""
+    questions = json.loads(args.questions_json.read_text()) if args.questions_json else []
+    return serve_worker(settings, questions)

@@ -17,7 +17,7 @@ from typing import Any
 
 from retrieval.types import Passage
 
-SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_4b8ec6e6b5196a5a.txt"
+SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_4b8ec6e6b5196a5a.txt"
 
 
 def seed_passages() -> list[Passage]:

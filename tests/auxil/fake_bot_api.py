@@ -1,4 +1,4 @@
-"""A fake Telegram Bot API server on 127.0.0.1 for the tests and `newsdesk bench`.
+"""A fake Telegram Bot API server on 127.0.0.1 for the tests and the benchmarks.
 
 It speaks the real HTTP protocol python-telegram-bot uses (form-encoded POSTs to
 `/bot<token>/<method>`, file downloads from `/file/bot<token>/<path>`), keeps the chats'
@@ -10,73 +10,19 @@ length) and injects faults on request: 429 with `retry_after`, 400 "can't parse 
 from __future__ import annotations
 
 import asyncio
-import html
 import itertools
-import json
 import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote
 
-MAX_TEXT = 4096
-_ALLOWED_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
-    "blockquote", "span", "tg-spoiler", "tg-emoji",
-}  # fmt: skip
-_TOKEN_RE = re.compile(r"<[^<>]*>|&[^;\s<>&]{1,10};|[<>&]|[^<>&]+")
-_ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
+from auxil.bot_api_http import ApiError, Fault, Handler, Server, fault_response, json_field
+from auxil.telegram_html import MAX_TEXT, ParseError, parse_telegram_html, utf16_len
 
-
-class ParseError(ValueError):
-    """The HTML is not what Telegram accepts."""
-
-
-def parse_telegram_html(text: str) -> str:
-    """Return the visible text of Telegram HTML, or raise ParseError like the Bot API does."""
-    stack: list[str] = []
-    out: list[str] = []
-    for tok in _TOKEN_RE.findall(text):
-        if tok.startswith("<") and tok.endswith(">") and len(tok) > 1:
-            closing = tok.startswith("</")
-            name = tok[2:-1] if closing else re.split(r"[\s>]", tok[1:], maxsplit=1)[0]
-            name = name.strip().lower()
-            if name not in _ALLOWED_TAGS:
-                raise ParseError(f'Unsupported start tag "{name}" at byte offset {len(out)}')
-            if closing:
-                if not stack or stack[-1] != name:
-                    raise ParseError(f"Unmatched end tag at byte offset {len(out)}, expected")
-                stack.pop()
-            else:
-                stack.append(name)
-        elif tok.startswith("&") and tok.endswith(";"):
-            if not _ENTITY_RE.fullmatch(tok):
-                raise ParseError(f"Unsupported entity {tok!r}")
-            out.append(html.unescape(tok))
-        elif tok in {"<", ">", "&"}:
-            if tok == ">":
-                out.append(tok)  # Telegram tolerates a bare ">"
-                continue
-            raise ParseError(f"Unexpected {tok!r}: must be escaped")
-        else:
-            out.append(tok)
-    if stack:
-        raise ParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1]}"')
-    return "".join(out)
-
-
-@dataclass
-class Fault:
-    """A fault to apply to the next calls of one method."""
-
-    kind: str  # "429", "parse", "5xx", "timeout" (stall, then 500), "slow", "conflict"
-    times: int = 1
-    retry_after: int = 1
-    delay: float = 3.0
-    chat_id: int | None = None
+__all__ = ["Call", "FakeBotAPI", "Fault", "ParseError", "Sent", "parse_telegram_html"]
 
 
 @dataclass
@@ -101,15 +47,6 @@ class Sent:
     reply_markup: dict[str, Any] | None
     at: float
     edits: list[str] = field(default_factory=list)
-
-
-def _json_field(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in "{[":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 class FakeBotAPI:
@@ -142,10 +79,10 @@ class FakeBotAPI:
         """Listen on a free port of 127.0.0.1."""
         api = self
 
-        class Handler(_Handler):
+        class BoundHandler(Handler):
             fake = api
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
+        self._server = Server(("127.0.0.1", 0), BoundHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
@@ -221,7 +158,7 @@ class FakeBotAPI:
         """Queue a text message; commands and @mentions of any name get their entities."""
         entities = [
             {"type": "bot_command" if m.group(0)[0] == "/" else "mention",
-             "offset": _utf16_len(text[: m.start()]), "length": _utf16_len(m.group(0))}
+             "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group(0))}
             for m in re.finditer(r"(?:^/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?)|@[A-Za-z0-9_]{5,}", text)
         ]  # fmt: skip
         if entities:
@@ -328,7 +265,7 @@ class FakeBotAPI:
             time.sleep(fault.delay)
             fault = None
         if fault is not None:
-            status, body, delay = _fault_response(fault)
+            status, body, delay = fault_response(fault)
             call.status = status
             return status, body, delay
         if method == "getUpdates":
@@ -343,7 +280,7 @@ class FakeBotAPI:
             call.status = 400
             desc = f"Bad Request: can't parse entities: {exc}"
             return 400, {"ok": False, "error_code": 400, "description": desc}, 0.0
-        except _ApiError as exc:
+        except ApiError as exc:
             call.status = exc.code
             return exc.code, {"ok": False, "error_code": exc.code, "description": str(exc)}, 0.0
         return 200, {"ok": True, "result": result}, 0.0
@@ -378,12 +315,12 @@ class FakeBotAPI:
         text = str(params.get("text", ""))
         visible = parse_telegram_html(text) if params.get("parse_mode") == "HTML" else text
         if not visible.strip():
-            raise _ApiError(400, "Bad Request: message text is empty")
+            raise ApiError(400, "Bad Request: message text is empty")
         if len(visible) > MAX_TEXT:
-            raise _ApiError(400, "Bad Request: message is too long")
-        reply = _json_field(params.get("reply_parameters"))
+            raise ApiError(400, "Bad Request: message is too long")
+        reply = json_field(params.get("reply_parameters"))
         reply_to = int(reply["message_id"]) if isinstance(reply, dict) else None
-        markup = _json_field(params.get("reply_markup"))
+        markup = json_field(params.get("reply_markup"))
         message_id = next(self._message_ids)
         msg: dict[str, Any] = {
             "message_id": message_id,
@@ -406,12 +343,12 @@ class FakeBotAPI:
         chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
         msg = self._messages.get((chat_id, message_id))
         if msg is None:
-            raise _ApiError(400, "Bad Request: message to edit not found")
+            raise ApiError(400, "Bad Request: message to edit not found")
         text = str(params.get("text", ""))
         visible = parse_telegram_html(text) if params.get("parse_mode") == "HTML" else text
-        markup = _json_field(params.get("reply_markup"))
+        markup = json_field(params.get("reply_markup"))
         if visible == msg["text"] and markup == msg.get("reply_markup"):
-            raise _ApiError(
+            raise ApiError(
                 400,
                 "Bad Request: message is not modified: specified new message content and reply "
                 "markup are exactly the same as a current content and reply markup of the message",
@@ -426,7 +363,7 @@ class FakeBotAPI:
 
     def _m_sendMessageDraft(self, params: dict[str, Any]) -> bool:
         if int(params["chat_id"]) <= 0:
-            raise _ApiError(400, "Bad Request: drafts can be sent only to private chats")
+            raise ApiError(400, "Bad Request: drafts can be sent only to private chats")
         text = str(params.get("text", ""))
         if params.get("parse_mode") == "HTML":
             parse_telegram_html(text)
@@ -436,7 +373,7 @@ class FakeBotAPI:
     def _m_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = str(params["file_id"])
         if file_id not in self._files:
-            raise _ApiError(400, "Bad Request: invalid file_id")
+            raise ApiError(400, "Bad Request: invalid file_id")
         path, content = self._files[file_id]
         return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content),
                 "file_path": path}  # fmt: skip
@@ -450,89 +387,3 @@ class FakeBotAPI:
 
     def _m_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
-
-
-class _ApiError(Exception):
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(description)
-        self.code = code
-
-
-def _fault_response(fault: Fault) -> tuple[int, dict[str, Any], float]:
-    if fault.kind == "429":
-        desc = f"Too Many Requests: retry after {fault.retry_after}"
-        params = {"retry_after": fault.retry_after}
-        return 429, {"ok": False, "error_code": 429, "description": desc, "parameters": params}, 0
-    if fault.kind == "parse":
-        desc = "Bad Request: can't parse entities: Unsupported start tag at byte offset 0"
-        return 400, {"ok": False, "error_code": 400, "description": desc}, 0.0
-    if fault.kind == "5xx":
-        return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}, 0.0
-    if fault.kind == "conflict":
-        desc = (
-            "Conflict: terminated by other getUpdates request; make sure that only one bot "
-            "instance is running"
-        )
-        return 409, {"ok": False, "error_code": 409, "description": desc}, 0.0
-    if fault.kind == "timeout":
-        return 500, {"ok": False, "error_code": 500, "description": "timed out"}, fault.delay
-    raise ValueError(f"unknown fault {fault.kind!r}")
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # clients that give up (timeouts, shutdown) are part of the script
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    fake: FakeBotAPI
-
-    def log_message(self, format: str, *args: Any) -> None:  # silence per-request stderr lines
-        return
-
-    def _reply(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:  # the client gave up (a timeout fault): nothing to do
-            self.close_connection = True
-
-    def do_GET(self) -> None:
-        prefix = f"/file/bot{self.fake.token}/"
-        path = unquote(self.path)
-        if path.startswith(prefix):
-            content = self.fake.file_bytes(path[len(prefix) :])
-            if content is not None:
-                self._reply(200, content, "application/octet-stream")
-                return
-        self._reply(404, b'{"ok":false,"error_code":404,"description":"Not Found"}')
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        prefix = f"/bot{self.fake.token}/"
-        path = unquote(self.path)
-        if not path.startswith(prefix):
-            self._reply(401, b'{"ok":false,"error_code":401,"description":"Unauthorized"}')
-            return
-        method = path[len(prefix) :].split("?", 1)[0]
-        ctype = self.headers.get("Content-Type", "")
-        params: dict[str, Any]
-        if "json" in ctype and raw:
-            params = json.loads(raw)
-        else:
-            params = {k: v[-1] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
-        status, body, delay = self.fake.handle(method, params)
-        if delay:
-            time.sleep(delay)
-        self._reply(status, json.dumps(body).encode())
