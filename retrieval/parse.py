@@ -7,7 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 SUPPORTED = (".txt", ".md", ".markdown", ".jsonl")
 MAX_FILE_BYTES = 10_000_000  # one article file; a .jsonl is read line by line instead
 MAX_LINE_BYTES = 2_000_000  # one .jsonl record
-MAX_ARTICLE_CHARS = 500_000  # longer bodies are cut (and the cut is reported)
+MAX_ARTICLE_CHARS = 500_000  # longer bodies are cut, with a note in the ingest report
 
 
 @dataclass(frozen=True)
@@ -125,16 +125,22 @@ def make_article(
     published: Any = None,
     url: str = "",
     author: str = "",
-) -> Article | Problem:
-    """Build an Article from raw fields, or a Problem when there is no usable text."""
+) -> Iterator[ParseItem]:
+    """Yield the Article built from raw fields (a note first if it was cut), or a Problem."""
     text = clean_body(body)
     if not text.strip():
-        return Problem(source, "no article text")
+        yield Problem(source, "no article text")
+        return
     if len(text) > MAX_ARTICLE_CHARS:
+        yield Problem(
+            source,
+            f"article cut to its first {MAX_ARTICLE_CHARS:,} of {len(text):,} characters",
+            skipped=False,
+        )
         text = text[:MAX_ARTICLE_CHARS]
     outlet = outlet or outlet_from_text(text) or (outlet_from_url(url) if url else "")
     pub = parse_date(published) or parse_date(_MONTH_DATE.search(text[:400]) and text[:400])
-    return Article(
+    yield Article(
         doc_id=doc_id,
         title=(title or "").strip() or _fallback_title(text),
         text=text,
@@ -192,7 +198,7 @@ def parse_txt(path: Path, doc_id: str) -> Iterator[ParseItem]:
     title, _, body = text.strip().partition("\n")
     meta = _sidecar(path)
     body = body if body.strip() else title
-    yield _with_meta(meta, doc_id, str(meta.get("title") or title), body, path)
+    yield from _with_meta(meta, doc_id, str(meta.get("title") or title), body, path)
 
 
 def _sidecar(path: Path) -> dict[str, Any]:
@@ -229,12 +235,12 @@ def parse_md(path: Path, doc_id: str) -> Iterator[ParseItem]:
         h = re.match(r"\s*#\s+(.+)\n", text)
         if h:
             title, text = h[1], text[h.end() :]
-    yield _with_meta(meta, doc_id, str(title) if title else None, text, path)
+    yield from _with_meta(meta, doc_id, str(title) if title else None, text, path)
 
 
 def _with_meta(
     meta: dict[str, Any], doc_id: str, title: str | None, body: str, path: Path
-) -> Article | Problem:
+) -> Iterator[ParseItem]:
     """Build an article from a file's body and its metadata (front matter or sidecar)."""
     return make_article(
         doc_id=str(meta.get("id") or doc_id),
@@ -269,20 +275,21 @@ def parse_jsonl(path: Path) -> Iterator[ParseItem]:
             if not isinstance(rec, dict):
                 yield Problem(where, "not a JSON object")
                 continue
-            yield _jsonl_article(rec, path, where)
+            yield from _jsonl_article(rec, path, where)
 
 
-def _jsonl_article(rec: dict[str, Any], path: Path, where: str) -> ParseItem:
+def _jsonl_article(rec: dict[str, Any], path: Path, where: str) -> Iterator[ParseItem]:
     body = rec.get("text") or rec.get("body") or ""
     if not isinstance(body, str) or not body.strip():
-        return Problem(where, "no article text")
+        yield Problem(where, "no article text")
+        return
     url = str(rec.get("url") or "")
     raw_id = rec.get("doc_id") or rec.get("id")
     doc_id = str(raw_id) if raw_id else hashlib.sha1((url or body).encode()).hexdigest()[:12]
     authors = rec.get("authors")
     author = ", ".join(str(a) for a in authors) if isinstance(authors, list) else str(authors or "")
     title = rec.get("title")
-    item = make_article(
+    items = make_article(
         doc_id=doc_id,
         title=str(title) if title else None,
         body=body,
@@ -292,7 +299,8 @@ def _jsonl_article(rec: dict[str, Any], path: Path, where: str) -> ParseItem:
         url=url,
         author=author,
     )
-    return Problem(where, item.reason) if isinstance(item, Problem) else item
+    for item in items:  # problems point at the line
+        yield replace(item, source=where) if isinstance(item, Problem) else item
 
 
 def iter_paths(paths: list[Path]) -> Iterator[tuple[Path, Path]]:

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import date
 from pathlib import Path
 
+import pytest
+
+from retrieval import parse
 from retrieval.chunking import chunk_text, split_sentences
-from retrieval.parse import Problem, clean_body, outlet_from_text, parse_date, parse_file
+from retrieval.parse import (
+    MAX_ARTICLE_CHARS,
+    Problem,
+    clean_body,
+    outlet_from_text,
+    parse_date,
+    parse_file,
+)
+from retrieval.service import Newsdesk
 from retrieval.types import Article
 
 from conftest import SEEDS
@@ -98,3 +110,30 @@ def test_long_sentence_is_split() -> None:
     text = "word " * 2000
     chunks = chunk_text("d", text.strip(), target_tokens=100, max_tokens=120)
     assert len(chunks) > 10
+
+
+def test_an_article_over_the_size_limit_is_cut_with_a_note(tmp_path: Path) -> None:
+    body = "The council met again on Tuesday. " * (MAX_ARTICLE_CHARS // 30)
+    (tmp_path / "long.txt").write_text("A long article\n" + body, encoding="utf-8")
+    note, article = parse_file(tmp_path / "long.txt", tmp_path)
+    assert isinstance(note, Problem) and not note.skipped  # a warning, the article is kept
+    assert f"first {MAX_ARTICLE_CHARS:,} of" in note.reason
+    assert isinstance(article, Article) and len(article.text) == MAX_ARTICLE_CHARS
+
+    line = {"id": "big", "title": "Big", "text": body}
+    (tmp_path / "feed.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+    note, article = parse_file(tmp_path / "feed.jsonl", tmp_path)
+    assert isinstance(note, Problem) and note.source.endswith("feed.jsonl:1")
+    assert isinstance(article, Article) and len(article.text) == MAX_ARTICLE_CHARS
+
+
+def test_the_cut_is_a_note_in_the_ingest_report(
+    tmp_path: Path, service: Newsdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parse, "MAX_ARTICLE_CHARS", 2_000)  # embedding 500,000 takes minutes
+    body = "The council met again on Tuesday. " * 100
+    (tmp_path / "long.md").write_text("# A long article\n\n" + body, encoding="utf-8")
+    report = service.ingest([tmp_path / "long.md"])
+    assert report.new == 1 and not report.skipped
+    assert any("article cut to its first" in why for _, why in report.warnings)
+    assert "note " in report.summary() and "cut to its first" in report.summary()

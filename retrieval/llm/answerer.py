@@ -22,7 +22,7 @@ from retrieval.llm.citations import (
     is_refusal,
     strip_reasoning,
 )
-from retrieval.llm.client import ChatClient, Completion, Restart, describe
+from retrieval.llm.client import ChatClient, Completion, Restart
 from retrieval.llm.guards import SHINGLE, EchoGuard
 from retrieval.llm.local_server import LocalLlamaServer, resolve_model
 from retrieval.llm.prompts import (
@@ -171,15 +171,15 @@ class LLMAnswerer:
         client = self._client()
         where = client.base_url
         try:
-            models = [m.id for m in client.sync_client.models.list()]
-        except openai.NotFoundError as exc:
+            models = client.list_models()
+        except LLMError as exc:
+            if not isinstance(exc.__cause__, openai.NotFoundError):
+                raise
             msg = (
                 f"{where} is not an OpenAI-compatible API (GET /models returned 404); "
                 "check OPENAI_BASE_URL (it often ends in /v1)."
             )
-            raise LLMError(str(exc), user_message=msg) from exc
-        except Exception as exc:
-            raise describe(exc, where, client.model, client.timeout) from exc
+            raise LLMError(str(exc), user_message=msg) from exc.__cause__
         if client.model in models:
             return
         # Some servers serve any name or list none; a one-token request settles it.

@@ -1,21 +1,20 @@
-"""OpenAI-compatible chat client: streaming, a timeout, and retries we control.
+"""OpenAI-compatible chat client: always streaming, a timeout, the SDK's retries.
 
-The SDK's own retries are off (`max_retries=0`) so the policy is in one place:
-429 and 5xx (and refused connections) are retried up to `llm_max_retries` times with
-backoff that honours `Retry-After`; a timeout or a stream cut mid-answer gets one retry.
+Retries: the openai SDK's own (`max_retries`, NEWSDESK_LLM_MAX_RETRIES) for 408/409/429/5xx,
+refused connections and timeouts before the answer starts, honouring Retry-After; once an
+answer is streaming, a cut connection, a stall or an answer past the timeout gets one retry
+here. Only the errors of the server and its connection (openai, httpx, a cut) become
+LLMError; anything else is a bug and propagates.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import random
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -26,11 +25,22 @@ from retrieval.errors import LLMError
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-MAX_BACKOFF = 8.0
 
 
 class StreamCutError(Exception):
     """The server ended a streamed answer before it was complete."""
+
+
+# An answer interrupted mid-stream: dropped, stalled, or over the timeout. One retry.
+STREAM_CUT = (
+    StreamCutError,
+    TimeoutError,
+    httpx.TimeoutException,
+    httpx.RemoteProtocolError,
+    httpx.ReadError,
+)
+# The failures of the model's server that we know and describe; anything else is ours.
+LLM_FAILURES = (openai.OpenAIError, httpx.HTTPError, *STREAM_CUT)
 
 
 @dataclass
@@ -41,8 +51,7 @@ class Completion:
     finish_reason: str | None
     ttft_ms: float | None = None
     total_ms: float = 0.0
-    attempts: int = 1
-    retries: list[tuple[str, float]] = field(default_factory=list)  # (reason, delay seconds)
+    attempts: int = 1  # streams started (the SDK's own retries not counted)
 
 
 @dataclass
@@ -52,34 +61,8 @@ class _Attempt:
     first_token_at: float | None = None
 
 
-def parse_retry_after(headers: httpx.Headers | None) -> float | None:
-    """Return the delay a server asked for (retry-after-ms, seconds, or an HTTP date)."""
-    if headers is None:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def describe(exc: BaseException, base_url: str, model: str, timeout: float) -> LLMError:
-    """Turn any client failure into an LLMError with one clear line for the user."""
+def describe(exc: Exception, base_url: str, model: str, timeout: float) -> LLMError:
+    """Turn a known LLM failure (LLM_FAILURES) into an LLMError with one line for the user."""
     if isinstance(exc, LLMError):
         return exc
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
@@ -102,65 +85,9 @@ def describe(exc: BaseException, base_url: str, model: str, timeout: float) -> L
         msg = f"The LLM server at {base_url} does not accept the model {model!r}."
     elif isinstance(exc, openai.APIStatusError):
         msg = f"The LLM server at {base_url} returned HTTP {exc.status_code}."
-    else:
+    else:  # another openai or httpx error (a malformed response, an error event)
         msg = f"The LLM request to {base_url} failed ({type(exc).__name__})."
     return LLMError(f"{msg} [{type(exc).__name__}: {exc}]", user_message=msg)
-
-
-def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, openai.RateLimitError | openai.InternalServerError):
-        return True
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code in (408, 409, 429) or exc.status_code >= 500
-    # A refused connection is not a timeout: retry like a 503.
-    return isinstance(exc, openai.APIConnectionError) and not isinstance(
-        exc, openai.APITimeoutError
-    )
-
-
-def _is_cut(exc: BaseException) -> bool:
-    return isinstance(
-        exc,
-        StreamCutError
-        | openai.APITimeoutError
-        | httpx.TimeoutException
-        | TimeoutError
-        | httpx.RemoteProtocolError
-        | httpx.ReadError,
-    )
-
-
-@dataclass
-class _Budget:
-    """The retries one request may still make, and what it has made."""
-
-    client: ChatClient
-    transient_left: int = -1
-    cut_left: int = 1  # one retry after a timeout or a stream cut
-    attempts: int = 0
-    retries: list[tuple[str, float]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if self.transient_left < 0:
-            self.transient_left = self.client.max_retries
-
-    def after_failure(self, exc: Exception, *, adapted: bool | None = None) -> float:
-        """Return the delay before the next attempt; raise LLMError when none is left."""
-        if adapted is None:
-            adapted = self.client._adapt(exc)
-        if adapted:
-            log.info("LLM server rejected a parameter; retrying without it: %s", exc)
-            return 0.0
-        delay = self.client._next_delay(exc, self.transient_left, self.cut_left)
-        if delay is None:
-            raise self.client._fail(exc) from exc
-        if _is_transient(exc):
-            self.transient_left -= 1
-        else:
-            self.cut_left -= 1
-        self.retries.append((type(exc).__name__, delay))
-        log.warning("LLM request failed (%s); retrying in %.2f s", exc, delay)
-        return delay
 
 
 class ChatClient:
@@ -176,7 +103,6 @@ class ChatClient:
         max_retries: int = 2,
         max_tokens: int = 400,
         temperature: float = 0.1,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self.model = model
@@ -185,7 +111,6 @@ class ChatClient:
         self.max_tokens = max_tokens
         self.temperature = temperature
         self._api_key = api_key or "not-needed"
-        self._sleep = sleep
         self._token_param = "max_tokens"
         self._send_temperature = True
         self._sync: openai.OpenAI | None = None
@@ -207,7 +132,7 @@ class ChatClient:
                 base_url=self.base_url,
                 api_key=self._api_key,
                 timeout=self._http_timeout(),
-                max_retries=0,
+                max_retries=self.max_retries,
             )
         return self._sync
 
@@ -220,7 +145,7 @@ class ChatClient:
                 base_url=self.base_url,
                 api_key=self._api_key,
                 timeout=self._http_timeout(),
-                max_retries=0,
+                max_retries=self.max_retries,
             )
             self._async[loop] = client
         return client
@@ -256,23 +181,20 @@ class ChatClient:
             return True
         return False
 
-    # -- retry policy --------------------------------------------------------------------
+    def _again(self, exc: Exception, cuts: int) -> str:
+        """After failure `exc` (the `cuts`-th cut so far): "adapted" or "cut" to ask again.
 
-    def _next_delay(self, exc: BaseException, transient_left: int, cut_left: int) -> float | None:
-        """Return how long to wait before retrying, or None to give up."""
-        if _is_transient(exc) and transient_left > 0:
-            headers = exc.response.headers if isinstance(exc, openai.APIStatusError) else None
-            asked = parse_retry_after(headers)
-            attempt = self.max_retries - transient_left
-            if asked is None:
-                return min(MAX_BACKOFF, 0.5 * 2.0**attempt) * (0.5 + random.random() / 2)
-            # A server asking for longer than a whole request is not worth waiting for.
-            return float(asked) if asked <= self.timeout else None
-        if _is_cut(exc) and cut_left > 0:
-            return 0.0
-        return None
+        Raises the LLMError for `exc` when there is nothing left to try.
+        """
+        if self._adapt(exc):
+            log.info("LLM server rejected a parameter; retrying without it: %s", exc)
+            return "adapted"
+        if isinstance(exc, STREAM_CUT) and cuts <= 1:
+            log.warning("LLM answer was cut off (%s); retrying once", exc)
+            return "cut"
+        raise self._fail(exc) from exc
 
-    def _fail(self, exc: BaseException) -> LLMError:
+    def _fail(self, exc: Exception) -> LLMError:
         return describe(exc, self.base_url, self.model, self.timeout)
 
     # -- sync ------------------------------------------------------------------------------
@@ -286,18 +208,17 @@ class ChatClient:
     ) -> Completion:
         """Stream one chat completion to the end; raise LLMError when it cannot be had."""
         started = time.perf_counter()
-        budget = _Budget(self)
+        attempts = cuts = 0
         while True:
-            budget.attempts += 1
+            attempts += 1
             attempt = _Attempt()
             try:
                 self._run_sync(messages, max_tokens, attempt, on_delta)
-            except Exception as exc:
-                delay = budget.after_failure(exc)
-                if delay:
-                    self._sleep(delay)
+            except LLM_FAILURES as exc:
+                cuts += isinstance(exc, STREAM_CUT)
+                self._again(exc, cuts)
                 continue
-            return self._finish(attempt, started, budget.attempts, budget.retries)
+            return self._finish(attempt, started, attempts)
 
     def _run_sync(
         self,
@@ -306,8 +227,8 @@ class ChatClient:
         attempt: _Attempt,
         on_delta: Callable[[str], None] | None,
     ) -> None:
-        deadline = time.monotonic() + self.timeout
         stream = self.sync_client.chat.completions.create(**self._request(messages, max_tokens))
+        deadline = time.monotonic() + self.timeout  # for the answer, once it streams
         with stream:
             for delta, finish in _chunks(stream):
                 if time.monotonic() > deadline:
@@ -326,22 +247,21 @@ class ChatClient:
     async def astream(
         self, messages: list[dict[str, str]], *, max_tokens: int | None = None
     ) -> AsyncIterator[str | Restart | Completion]:
-        """Yield text deltas, then the Completion. After a retry the text starts again."""
+        """Yield text deltas, then the Completion. After a cut the text starts again."""
         started = time.perf_counter()
-        budget = _Budget(self)
+        attempts = cuts = 0
+        loop = asyncio.get_running_loop()
         while True:
-            budget.attempts += 1
+            attempts += 1
             attempt = _Attempt()
             try:
-                # A deadline per attempt, applied around each await and never across a
-                # `yield` (cancellation stays inside this generator); time the consumer
-                # spends between deltas is not charged to the server.
-                loop = asyncio.get_running_loop()
+                # The SDK bounds (and retries) the request; the answer then gets `timeout`,
+                # applied around each await and never across a `yield` (cancellation stays
+                # inside this generator): time the consumer spends is not charged to it.
+                stream = await self.async_client().chat.completions.create(
+                    **self._request(messages, max_tokens)
+                )
                 deadline = loop.time() + self.timeout
-                async with asyncio.timeout_at(deadline):
-                    stream = await self.async_client().chat.completions.create(
-                        **self._request(messages, max_tokens)
-                    )
                 async with stream:
                     chunks = _achunks(stream)
                     while True:
@@ -359,16 +279,12 @@ class ChatClient:
                             attempt.finish_reason = finish
                 if attempt.finish_reason is None:
                     raise StreamCutError("the stream ended without a finish reason")
-            except Exception as exc:
-                adapted = self._adapt(exc)
-                delay = budget.after_failure(exc, adapted=adapted)
-                if adapted:
-                    continue
-                if delay:
-                    await asyncio.sleep(delay)
-                yield RESTART
+            except LLM_FAILURES as exc:
+                cuts += isinstance(exc, STREAM_CUT)
+                if self._again(exc, cuts) == "cut":
+                    yield RESTART
                 continue
-            yield self._finish(attempt, started, budget.attempts, budget.retries)
+            yield self._finish(attempt, started, attempts)
             return
 
     # -- helpers ---------------------------------------------------------------------------
@@ -380,9 +296,7 @@ class ChatClient:
         attempt.text.append(delta)
 
     @staticmethod
-    def _finish(
-        attempt: _Attempt, started: float, attempts: int, retries: list[tuple[str, float]]
-    ) -> Completion:
+    def _finish(attempt: _Attempt, started: float, attempts: int) -> Completion:
         now = time.perf_counter()
         ttft = (attempt.first_token_at - started) * 1000 if attempt.first_token_at else None
         return Completion(
@@ -391,18 +305,20 @@ class ChatClient:
             ttft_ms=ttft,
             total_ms=(now - started) * 1000,
             attempts=attempts,
-            retries=retries,
         )
 
     def list_models(self) -> list[str]:
         """Return the model ids the server lists."""
         try:
             return [m.id for m in self.sync_client.models.list()]
-        except Exception as exc:
+        except LLM_FAILURES as exc:
             raise self._fail(exc) from exc
 
     def ping(self) -> None:
-        """Ask for one token with no retries; raise LLMError on any failure."""
+        """Ask for one token (the SDK's retries apply); raise LLMError when it fails.
+
+        A rejected parameter is adapted and asked again, at most once per parameter.
+        """
         for _ in range(3):
             try:
                 stream = self.sync_client.chat.completions.create(
@@ -412,7 +328,7 @@ class ChatClient:
                     for _ in _chunks(stream):
                         pass
                 return
-            except Exception as exc:
+            except LLM_FAILURES as exc:
                 if not self._adapt(exc):
                     raise self._fail(exc) from exc
 

@@ -102,7 +102,8 @@ class LocalLlamaServer:
             except ImportError as exc:
                 raise LLMError(
                     f"xllamacpp missing: {exc}",
-                    user_message="NEWSDESK_LLM=local needs the xllamacpp package.",
+                    user_message="NEWSDESK_LLM=local needs the `local-llm` extra "
+                    "(pip install 'newsdesk[local-llm]').",
                 ) from exc
             params = xllamacpp.CommonParams()
             params.model.path = str(self.model)

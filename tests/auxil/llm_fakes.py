@@ -140,6 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, "not found", "not_found")
             return
         fake.requests.append(body)
+        fake.arrived.append(time.monotonic())
         if not self._authorised():
             return
         model = str(body.get("model", ""))
@@ -235,6 +236,7 @@ class ScriptedLLM:
         self.default: Reply | Responder = default or quote_first_passage
         self.script: deque[Reply | Responder] = deque()
         self.requests: list[dict[str, Any]] = []
+        self.arrived: list[float] = []  # time.monotonic() of each chat request
         self.stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
