@@ -266,7 +266,7 @@ def follow_once(
 async def afollow_once(
     service: ArticleSink, settings: Settings, feed_urls: Sequence[str] | None = None
 ) -> FollowReport:
-    """Async `follow_once` for a running event loop (the Telegram job queue)."""
+    """Async `follow_once` for a running event loop (the bot's follower task, /follow)."""
     start = time.perf_counter()
     state = WebState.open(settings)
     urls = _feed_urls(state, feed_urls)
