@@ -1,4 +1,5 @@
-"""Shared fixtures: the real embedding model, settings on a temp dir, a seeded service."""
+"""Shared fixtures: the real embedding model, settings on a temp dir, a seeded service, and
+the scripted OpenAI-compatible server (tests/auxil/llm_fakes.py) with an answerer on it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,6 +19,12 @@ from retrieval.config import Settings
 from retrieval.embedding import OnnxMiniLM
 from retrieval.service import Newsdesk
 from retrieval.store import Store
+from retrieval.types import Passage
+
+from auxil.llm_fakes import ScriptedLLM, seed_passages
+
+if TYPE_CHECKING:
+    from retrieval.llm.answerer import LLMAnswerer
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -71,6 +79,42 @@ def seeded_service(tmp_path: Path, seeded_dir: Path, embedder: OnnxMiniLM) -> It
     svc = open_service(make_settings(data), embedder)
     yield svc
     svc.close()
+
+
+@pytest.fixture
+def fake() -> Iterator[ScriptedLLM]:
+    """A scripted OpenAI-compatible server on 127.0.0.1."""
+    with ScriptedLLM() as server:
+        yield server
+
+
+def llm_settings(tmp_path: Path, fake: ScriptedLLM, **kw: object) -> Settings:
+    """Settings for an LLM answerer on the scripted server (data under tmp_path/data)."""
+    kw.setdefault("llm_timeout", 5.0)
+    return make_settings(
+        tmp_path / "data",
+        llm="auto",
+        openai_base_url=fake.base_url,
+        openai_api_key="sk-test",
+        llm_model="test-model",
+        **kw,
+    )
+
+
+@pytest.fixture
+def llm(tmp_path: Path, fake: ScriptedLLM) -> Iterator[LLMAnswerer]:
+    """An LLM answerer on the scripted server."""
+    from retrieval.llm.answerer import LLMAnswerer
+
+    answerer = LLMAnswerer(llm_settings(tmp_path, fake))
+    yield answerer
+    answerer.close()
+
+
+@pytest.fixture
+def passages() -> list[Passage]:
+    """Two passages cut from the seed article: [1] White House, [2] Germany."""
+    return seed_passages()
 
 
 def free_port() -> int:

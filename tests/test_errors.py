@@ -19,11 +19,11 @@ from retrieval.errors import LLMError
 from retrieval.llm import client
 from retrieval.llm.answerer import LLMAnswerer
 from retrieval.service import Newsdesk
+from retrieval.types import Passage
 
 from auxil.fake_bot_api import FakeBotAPI
-from auxil.llm_fakes import ScriptedLLM, seed_passages
+from auxil.llm_fakes import ScriptedLLM
 from conftest import REPO, cli_env
-from conftest import make_settings as conftest_settings
 
 # Our own stream code raising, as a KeyError in a chunk parser would.
 BROKEN_CHUNKS = """
@@ -50,48 +50,21 @@ async def _broken_async(stream: Any) -> AsyncIterator[tuple[str, str | None]]:
     yield "", None  # pragma: no cover
 
 
-@pytest.fixture
-def fake() -> Iterator[ScriptedLLM]:
-    with ScriptedLLM() as server:
-        yield server
-
-
-def _llm_settings(data: Path, fake: ScriptedLLM, **kw: Any) -> dict[str, Any]:
-    return {
-        "llm": "auto",
-        "openai_base_url": fake.base_url,
-        "openai_api_key": "sk-test",
-        "llm_model": "test-model",
-        "llm_timeout": 5.0,
-        **kw,
-    }
-
-
 def test_a_bug_in_the_stream_code_propagates(
-    tmp_path: Path, fake: ScriptedLLM, monkeypatch: pytest.MonkeyPatch
+    llm: LLMAnswerer, fake: ScriptedLLM, passages: list[Passage], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = conftest_settings(tmp_path / "data", **_llm_settings(tmp_path, fake))
-    llm = LLMAnswerer(settings)
     monkeypatch.setattr(client, "_chunks", _broken_sync)
-    try:
-        with pytest.raises(KeyError, match="choices"):
-            llm.answer(QUESTION, seed_passages())
-    finally:
-        llm.close()
+    with pytest.raises(KeyError, match="choices"):
+        llm.answer(QUESTION, passages)
     assert len(fake.requests) == 1  # not retried as if the server had failed
 
 
 async def test_a_bug_in_the_async_stream_code_propagates(
-    tmp_path: Path, fake: ScriptedLLM, monkeypatch: pytest.MonkeyPatch
+    llm: LLMAnswerer, passages: list[Passage], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = conftest_settings(tmp_path / "data", **_llm_settings(tmp_path, fake))
-    llm = LLMAnswerer(settings)
     monkeypatch.setattr(client, "_achunks", _broken_async)
-    try:
-        with pytest.raises(KeyError, match="choices"):
-            [e async for e in llm.astream(QUESTION, seed_passages())]
-    finally:
-        llm.close()
+    with pytest.raises(KeyError, match="choices"):
+        [e async for e in llm.astream(QUESTION, passages)]
 
 
 def test_server_failures_still_become_llm_errors(fake: ScriptedLLM) -> None:
@@ -108,13 +81,7 @@ def test_cli_bug_is_an_internal_error_not_a_fallback(
 ) -> None:
     data = tmp_path / "data"
     shutil.copytree(seeded_dir, data)
-    env = cli_env(
-        data,
-        NEWSDESK_LLM="auto",
-        OPENAI_BASE_URL=fake.base_url,
-        OPENAI_API_KEY="sk-test-secret-key-123456",
-        NEWSDESK_LLM_MODEL="test-model",
-    )
+    env = cli_env(data, **fake.env())
     res = subprocess.run(
         [sys.executable, "-c", BROKEN_CHUNKS, "ask", QUESTION],
         cwd=REPO,
@@ -130,7 +97,7 @@ def test_cli_bug_is_an_internal_error_not_a_fallback(
     assert "Traceback" not in res.stderr
     logged = log.read_text()
     assert "Traceback" in logged and "KeyError: 'choices'" in logged and "in broken" in logged
-    assert "sk-test-secret" not in logged
+    assert fake.env()["OPENAI_API_KEY"] not in logged
 
 
 def test_cli_names_a_missing_extra(tmp_path: Path) -> None:
@@ -171,7 +138,8 @@ async def test_telegram_bug_in_the_answer_path_gets_the_apology(
     monkeypatch.setattr(client, "_achunks", _broken_async)
     caplog.set_level(logging.INFO)
     with FakeBotAPI(username=BOT) as api:
-        settings = make_settings(data, api, **_llm_settings(data, fake))
+        llm = {"llm": "auto", "openai_base_url": fake.base_url, "llm_model": "test-model"}
+        settings = make_settings(data, api, openai_api_key="sk-test", **llm)
         svc = Newsdesk.open(settings)
         try:
             async with running(settings, svc, api) as services:

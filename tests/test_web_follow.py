@@ -179,9 +179,7 @@ def test_ingest_urls_for_the_bot(site: Site, settings: Settings, service: Newsde
     assert service.stats().articles == 1
 
 
-async def test_async_forms_for_the_bot(
-    site: Site, settings: Settings, service: Newsdesk
-) -> None:
+async def test_async_forms_for_the_bot(site: Site, settings: Settings, service: Newsdesk) -> None:
     done = await aingest_urls(service, settings, [site.url(FLOOD)])
     assert done.report.new == 1
     report = await afollow_once(service, settings, [site.url("/feeds/city.xml")])

@@ -150,13 +150,7 @@ def test_installed_wheel_loads_its_prompts_in_llm_mode(
 ) -> None:
     newsdesk = venv / "bin" / "newsdesk"
     with ScriptedLLM() as fake:
-        env = _env(
-            ingested,
-            NEWSDESK_LLM="auto",
-            OPENAI_BASE_URL=fake.base_url,
-            OPENAI_API_KEY="sk-test",
-            NEWSDESK_LLM_MODEL="test-model",
-        )
+        env = _env(ingested, **fake.env())
         res = _run(newsdesk, "ask", "--json", QUESTION, cwd=tmp_path, env=env)
     answer = json.loads(res.stdout)
     assert answer["mode"] == "llm" and answer["citations"], answer

@@ -247,6 +247,15 @@ class ScriptedLLM:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/v1"
 
+    def env(self) -> dict[str, str]:
+        """The environment that points a `newsdesk` process at this server."""
+        return {
+            "NEWSDESK_LLM": "auto",
+            "OPENAI_BASE_URL": self.base_url,
+            "OPENAI_API_KEY": self.api_key or "sk-test-key-never-logged",
+            "NEWSDESK_LLM_MODEL": self.models[0],
+        }
+
     def push(self, *replies: Reply | Responder) -> None:
         """Queue replies for the next requests (then the default applies)."""
         self.script.extend(replies)
