@@ -17,10 +17,10 @@ from telegram import (
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot.logsetup import install_redaction, quiet_http_logs
 from bot.telegram.commands import ADMIN_COMMANDS, COMMANDS
 from bot.telegram.follower import Follower
 from bot.telegram.handlers import Handlers
-from bot.telegram.logging_filter import install_redaction, quiet_http_logs
 from bot.telegram.services import AnswerService, Services
 from retrieval.config import Settings
 from retrieval.errors import ConfigError
