@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import json
 import logging
@@ -50,7 +51,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         if urls:
             from retrieval.web import ingest_urls
 
-            print(ingest_urls(svc, settings, urls).summary())
+            print(asyncio.run(ingest_urls(svc, settings, urls)).summary())
         if report is not None:
             print(report.summary())
     finally:
