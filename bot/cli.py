@@ -79,7 +79,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
     svc = Newsdesk.open(settings)
     try:
-        return Repl(svc, as_of=args.as_of).run()
+        return Repl(svc, settings, as_of=args.as_of).run()
     finally:
         svc.close()
 
