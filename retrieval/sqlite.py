@@ -4,10 +4,12 @@ Thread rules, the same for every store built on `Database`:
 
 - Each thread gets its own connection, opened on first use (the event loop's thread, an
   `asyncio.to_thread` worker, an ingest thread). A connection is never used by two threads,
-  so no Python lock is needed, and in WAL mode readers never wait for a writer.
+  reads take no lock, and in WAL mode readers never wait for a writer.
 - Writes go through `with db.transaction() as conn:`: BEGIN IMMEDIATE, then COMMIT, or
-  ROLLBACK when the body raises. A writer waits up to `BUSY_TIMEOUT_MS` for another thread's
-  or process's write (the bot and a `newsdesk` command may share a file) instead of failing.
+  ROLLBACK when the body raises. One write transaction at a time per `Database` (a Python
+  lock: SQLite's own busy handler sleeps in steps of milliseconds, too slow between threads);
+  a writer waits up to `BUSY_TIMEOUT_MS` for another process's (or another `Database` of the
+  same file's) write, instead of failing: the bot and a `newsdesk` command may share a file.
 - Reads (`db.rows`, `db.row`) run in autocommit mode: each statement sees the last commit.
 - `close()` closes every thread's connection, from any thread, once no thread uses the file
   any more (closing a connection while its thread runs a statement crashes sqlite3): a
@@ -42,6 +44,7 @@ class Database:
         self.path = path
         self._local = threading.local()
         self._lock = threading.Lock()  # guards the list of connections, never a query
+        self._writing = threading.Lock()  # one write transaction at a time in this process
         self._conns: list[sqlite3.Connection] = []
         self._closed = False
         self.conn().execute("PRAGMA journal_mode=WAL")  # stored in the file
@@ -83,13 +86,14 @@ class Database:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction on this thread's connection: commit, or roll back on error."""
         conn = self.conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._writing:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     @property
     def version(self) -> int:
