@@ -20,7 +20,8 @@ from pydantic import SecretStr
 
 from benchmarks.measure import peak_rss_mb, percentile
 from bot.telegram.app import EXIT_OK, build_application, serve
-from bot.telegram.services import AnswerService, Services
+from bot.telegram.services import Services
+from retrieval.api import NewsService
 from retrieval.config import Settings
 from retrieval.service import Newsdesk
 
@@ -53,7 +54,7 @@ async def _user(
 
 
 async def _run(
-    settings: Settings, service: AnswerService, chats: int, questions: Sequence[str], limit: float
+    settings: Settings, service: NewsService, chats: int, questions: Sequence[str], limit: float
 ) -> dict[str, Any]:
     with FakeBotAPI() as api, tempfile.TemporaryDirectory(prefix="tg-bench-") as state_dir:
         bench_settings = settings.model_copy(
@@ -123,7 +124,7 @@ async def _run(
 
 def run_telegram_bench(
     settings: Settings,
-    service: AnswerService,
+    service: NewsService,
     *,
     chats: int = 100,
     questions: Sequence[str] = DEFAULT_QUESTIONS,

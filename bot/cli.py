@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
@@ -57,7 +58,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         if urls:
             from retrieval.web import ingest_urls
 
-            print(ingest_urls(svc, settings, urls).summary())
+            print(asyncio.run(ingest_urls(svc, settings, urls)).summary())
         if report is not None:
             print(report.summary())
     finally:
@@ -85,7 +86,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
     svc = Newsdesk.open(settings)
     try:
-        return Repl(svc, as_of=args.as_of).run()
+        return Repl(svc, settings, as_of=args.as_of).run()
     finally:
         svc.close()
 
@@ -200,7 +201,7 @@ def internal_error(exc: Exception, settings: Settings, argv: Sequence[str]) -> i
     """Log a bug's traceback (DATA_DIR/errors.log, else stderr); print one line."""
     logger.debug("internal error", exc_info=exc)
     path = settings.data_dir / ERROR_LOG
-    if log_internal_error(exc, path, argv, secrets_of(settings)):
+    if log_internal_error(exc, path, argv):
         where = str(path)
     else:
         logger.error("internal error", exc_info=exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -48,11 +49,12 @@ def cmd_follow(args: argparse.Namespace, settings: Settings) -> int:
     svc = Newsdesk.open(settings, with_llm=False)
     try:
         if args.once:
-            report = follow_once(svc, settings, args.feeds or None)
+            report = asyncio.run(follow_once(svc, settings, args.feeds or None))
             _print_report(report)
             return 1 if report.feeds and len(report.errors) == len(report.feeds) else 0
         print(f"Following feeds every {args.every or settings.follow_every} (Ctrl-C to stop).")
-        follow_loop(svc, settings, args.feeds or None, every=every, on_report=_print_report)
+        loop = follow_loop(svc, settings, args.feeds or None, every=every, on_report=_print_report)
+        asyncio.run(loop)
     except KeyboardInterrupt:
         print("\nStopped following.")
     finally:

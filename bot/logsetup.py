@@ -1,47 +1,97 @@
-"""Logging for entry points: stderr, quiet chatty libraries, never print secrets."""
+"""Logging for entry points: stderr, quiet chatty libraries, never print secrets.
+
+Redaction is one record factory (`install_redaction`): every record made by any logger is
+cleaned before any handler or filter sees it (pytest's capture too), message, arguments,
+traceback and stack alike. It removes the secrets registered with it (the bot token, the
+webhook secret, the OpenAI key) and anything shaped like a bot token or an `sk-` key.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
 import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
+REDACTED = "[REDACTED]"
 NOISY = ("httpx", "httpcore", "chromadb", "urllib3", "bm25s", "onnxruntime")
-_KEY = re.compile(r"\bsk-[A-Za-z0-9_-]{10,}")
+_SHAPES = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b|\bsk-[A-Za-z0-9_-]{10,}")
+_secrets: set[str] = set()
+_lock = threading.Lock()
+_installed = False
 
 
-class RedactFilter(logging.Filter):
-    """Replace anything shaped like a Telegram bot token or an API key with a placeholder."""
+def redact(text: str) -> str:
+    """Replace every registered secret, and anything shaped like a token or key, in `text`."""
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return _SHAPES.sub(REDACTED, text)
 
-    def __init__(self, secrets: list[str] | None = None) -> None:
-        super().__init__()
-        self.secrets = [s for s in (secrets or []) if s]
 
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "[REDACTED]")
-        return _KEY.sub("[REDACTED]", _TOKEN.sub("[REDACTED]", text))
+def _redact_record(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken %-format: leave it to the handler to report
+        return
+    clean = redact(message)
+    if clean != message:
+        record.msg, record.args = clean, None
+    if record.exc_info and not record.exc_text:
+        # Formatters reuse exc_text, so the traceback (which may quote a URL) is redacted too.
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+
+
+def install_redaction(*secrets: str) -> None:
+    """Redact `secrets` (and token-shaped text) from every log record made from now on.
+
+    A record factory is used rather than a handler filter: filters on loggers miss records
+    from child loggers, and handlers (pytest's too) come and go.
+    """
+    global _installed
+    with _lock:
+        _secrets.update(s for s in secrets if s)
+        if _installed:
+            return
+        _installed = True
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            _redact_record(record)
+            return record
+
+        logging.setLogRecordFactory(factory)
+
+
+def quiet_http_logs() -> None:
+    """httpx logs every request URL (which holds the bot token) at INFO: keep it to warnings."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class QuietFilter(logging.Filter):
+    """Drop records below WARNING from chatty libraries."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         # Some libraries (bm25s) force their own logger to DEBUG on import.
-        if record.name.split(".")[0] in NOISY and record.levelno < logging.WARNING:
-            return False
-        message = record.getMessage()
-        clean = self.redact(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return True
+        return not (record.name.split(".")[0] in NOISY and record.levelno < logging.WARNING)
 
 
 def configure_logging(level: str = "INFO", secrets: list[str] | None = None) -> None:
-    """Log to stderr; httpx logs request URLs (which carry the bot token): keep it quiet."""
+    """Log to stderr, redacted (`install_redaction`), chatty libraries at warnings only."""
+    install_redaction(*(secrets or []))
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactFilter(secrets))
+    handler.addFilter(QuietFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper() if isinstance(level, str) else level)
@@ -49,10 +99,8 @@ def configure_logging(level: str = "INFO", secrets: list[str] | None = None) -> 
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def log_internal_error(
-    exc: BaseException, path: Path, command: Sequence[str], secrets: list[str] | None = None
-) -> bool:
-    """Append the traceback of an unexpected exception to `path`, secrets redacted.
+def log_internal_error(exc: BaseException, path: Path, command: Sequence[str]) -> bool:
+    """Append the traceback of an unexpected exception to `path`, redacted (`redact`).
 
     Returns False when the file cannot be written (the caller logs to stderr instead).
     """
@@ -62,7 +110,7 @@ def log_internal_error(
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:
-            fh.write(RedactFilter(secrets).redact(entry))
+            fh.write(redact(entry))
     except OSError:
         return False
     return True

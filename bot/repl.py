@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.render import render_answer, render_sources
+from retrieval.api import NewsService
+from retrieval.config import Settings
 from retrieval.errors import NewsdeskError
-from retrieval.service import Newsdesk
 from retrieval.types import Answer, Turn
 
 HELP = """Ask a question about the coverage, e.g. "What did Germany say about Macron's remarks?"
@@ -43,9 +44,15 @@ class Repl:
     """The read-answer-print loop; reads with input() so readline editing works on a TTY."""
 
     def __init__(
-        self, service: Newsdesk, *, out: TextIO = sys.stdout, as_of: date | None = None
+        self,
+        service: NewsService,
+        settings: Settings,
+        *,
+        out: TextIO = sys.stdout,
+        as_of: date | None = None,
     ) -> None:
         self.service = service
+        self.settings = settings
         self.out = out
         self.as_of = as_of
         self.history: list[Turn] = []
@@ -57,7 +64,7 @@ class Repl:
 
     def run(self) -> int:
         """Loop until /quit, Ctrl-D or Ctrl-C; return the exit code."""
-        save = _setup_readline(self.service.settings.data_dir / ".repl_history")
+        save = _setup_readline(self.settings.data_dir / ".repl_history")
         stats = self.service.stats()
         self.print(
             f"Newsdesk: {stats.articles} article(s) from {', '.join(stats.outlets) or 'no outlet'}."
@@ -103,12 +110,12 @@ class Repl:
             return True
         self.last = answer
         self.history.append(Turn(line, answer.answer, answer.standalone_question))
-        del self.history[: -self.service.settings.history_turns]
+        del self.history[: -self.settings.history_turns]
         return True
 
     def ask(self, question: str) -> Answer:
         """Answer one question; stream LLM text as it arrives."""
-        if self.service.llm is None:
+        if not self.service.uses_llm:
             answer = self.service.answer(question, self.history, as_of=self.as_of)
             self.print(render_answer(answer, sources=True))
             return answer

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from retrieval.api import NewsService
 from retrieval.config import Settings
 from retrieval.embedding import Embedder, OnnxMiniLM, OpenAIEmbedder
 from retrieval.errors import InputRejectedError
@@ -53,8 +54,8 @@ def condense_without_llm(question: str, history: Sequence[Turn]) -> str:
     return question
 
 
-class Newsdesk:
-    """Retrieval plus answering over one index."""
+class Newsdesk(NewsService):
+    """Retrieval plus answering over one index (the `NewsService` every front end calls)."""
 
     def __init__(
         self,
@@ -81,6 +82,11 @@ class Newsdesk:
 
             llm = build_llm(settings)
         return cls(settings, store, embedder, llm)
+
+    @property
+    def uses_llm(self) -> bool:
+        """Whether answers are written by the LLM (configured and opened)."""
+        return self.llm is not None
 
     def _maybe_refresh(self) -> None:
         """Pick up writes made by others without re-reading the registry on every question.

@@ -14,7 +14,7 @@ import pytest
 from test_telegram_bot import BOT, QUESTION, make_settings, running
 
 from bot.cli import EXIT_INTERNAL, missing_extra
-from bot.telegram.handlers import APOLOGY
+from bot.telegram.app import APOLOGY
 from retrieval.errors import LLMError
 from retrieval.llm import client
 from retrieval.llm.answerer import LLMAnswerer

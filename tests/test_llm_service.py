@@ -154,7 +154,7 @@ def test_repl_prints_the_streamed_llm_answer_and_its_sources(
     from bot.repl import Repl
 
     out = io.StringIO()
-    repl = Repl(svc, out=out)
+    repl = Repl(svc, svc.settings, out=out)
     assert repl.handle(QUESTION)
     assert repl.last is not None and repl.last.mode == "llm"
     printed = out.getvalue()

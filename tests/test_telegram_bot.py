@@ -17,13 +17,15 @@ from typing import Any
 import pytest
 from web_fixtures.server import LIBRARY, serve_site
 
-from bot.telegram.app import EXIT_CONFLICT, EXIT_OK, build_application, serve
-from bot.telegram.handlers import APOLOGY, NON_TEXT
+from bot.telegram.app import APOLOGY, EXIT_CONFLICT, EXIT_OK, build_application, serve
+from bot.telegram.questions import NON_TEXT
 from bot.telegram.services import Services
+from retrieval.api import NewsService
 from retrieval.config import Settings
 from retrieval.embedding import OnnxMiniLM
 from retrieval.ingest import IngestReport
 from retrieval.service import Newsdesk
+from retrieval.store import ArticleRecord
 from retrieval.types import Answer, Article, CoverageStats, Turn
 
 from auxil.fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
@@ -34,7 +36,7 @@ QUESTION = "What did Germany say about Macron's remarks?"
 BOT = "newsdesk_test_bot"
 
 
-class CountingService:
+class CountingService(NewsService):
     """The real service, counting the calls that would retrieve (to prove strangers cost none)."""
 
     def __init__(self, inner: Newsdesk) -> None:
@@ -43,6 +45,10 @@ class CountingService:
         self.ingested: list[Path] = []
         self.in_flight = self.peak_in_flight = 0
         self._lock = threading.Lock()
+
+    @property
+    def uses_llm(self) -> bool:
+        return self.inner.uses_llm
 
     def answer(
         self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
@@ -65,19 +71,24 @@ class CountingService:
             yield event
 
     def ingest(
-        self, paths: Sequence[Path], *, prune: bool = False, progress: bool = False
+        self, paths: Sequence[str | Path], *, prune: bool = False, progress: bool = False
     ) -> IngestReport:
         self.ingested += [Path(p) for p in paths]
         return self.inner.ingest(paths, prune=prune, progress=progress)
 
-    def ingest_articles(self, articles: Iterable[Article], *, progress: bool = False) -> Any:
+    def ingest_articles(
+        self, articles: Iterable[Article], *, progress: bool = False
+    ) -> IngestReport:
         return self.inner.ingest_articles(articles, progress=progress)
 
     def stats(self) -> CoverageStats:
         return self.inner.stats()
 
-    def latest(self, n: int) -> list[Any]:
+    def latest(self, n: int = 10) -> Sequence[ArticleRecord]:
         return self.inner.latest(n)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 @pytest.fixture(scope="session")
@@ -307,6 +318,46 @@ async def test_stranger_gets_nothing_and_costs_nothing(
         await drained(api)
     assert api.messages(20) == [] and api.messages(-500) == []
     assert service.answers == 1
+
+
+async def test_access_is_declared_once_for_every_feature(
+    tmp_path: Path, api: FakeBotAPI, service: CountingService
+) -> None:
+    reader, admin, stranger = 10, 11, 20
+    settings = make_settings(tmp_path, api, allowed_user_ids=[reader], admin_ids=[admin])
+    async with running(settings, service, api) as services:
+        reply = await answered(api, reader, api.push_text(reader, QUESTION))
+        up = (reply.reply_markup or {})["inline_keyboard"][0][-2]["callback_data"]
+        for text in ("/stats", "/follow https://example.org/feed", "/sources", "/latest", "/x"):
+            api.push_text(stranger, text)
+        api.push_callback(reader, reply.message_id, up, user_id=stranger)
+        api.push_document(stranger, "otters.txt", b"Otters.")
+        await drained(api)
+        refused = await answered(api, reader, api.push_text(reader, "/stats"))
+        stats = await answered(api, admin, api.push_text(admin, "/stats"))
+        unknown = await answered(api, reader, api.push_text(reader, "/nonsense"))
+        feedback = services.state.feedback(int(up.split(":")[1]))
+    assert api.messages(stranger) == [] and not api.calls_of("answerCallbackQuery")
+    assert feedback == {}, "a stranger's button press changes nothing"
+    assert refused.text == "/stats is for admins."
+    assert stats.text.startswith("Today") and "1 questions answered" in stats.text
+    assert unknown.text == "I don't know that command. Try /help."
+    assert service.answers == 1
+
+
+async def test_command_menus_per_scope(
+    tmp_path: Path, api: FakeBotAPI, service: CountingService
+) -> None:
+    async with running(make_settings(tmp_path, api, admin_ids=[11]), service, api):
+        await api.wait_for(lambda: len(api.calls_of("setMyCommands")) >= 3, what="menus")
+    menus = {
+        c.params["scope"]: [cmd["command"] for cmd in json.loads(c.params["commands"])]
+        for c in api.calls_of("setMyCommands")
+    }
+    everyone = ["start", "help", "sources", "latest", "ask"]
+    admin_scope = next(k for k in menus if '"chat_id": 11' in k)
+    assert all(v == everyone for k, v in menus.items() if k != admin_scope)
+    assert menus[admin_scope] == [*everyone, "ingest", "follow", "unfollow", "feeds", "stats"]
 
 
 async def test_rate_limit_and_daily_cap_survive_restart(

@@ -23,6 +23,7 @@ from bot.telegram.services import Services
 from retrieval.config import Settings
 from retrieval.embedding import OnnxMiniLM
 from retrieval.errors import ConfigError
+from retrieval.ingest import IngestReport
 from retrieval.service import Newsdesk
 from retrieval.types import Article
 from retrieval.web import follow_feed, list_feeds
@@ -216,21 +217,21 @@ async def test_ingest_url_reply_is_neutral(
 
 
 async def test_stopping_waits_for_an_ingest_in_progress(
-    settings: Settings, service: Newsdesk, site: Site
+    settings: Settings, service: Newsdesk, site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started, release = threading.Event(), threading.Event()
+    ingest = service.ingest_articles
 
-    class SlowSink:
-        """The real service, with an ingest that waits for the test."""
+    def slow_ingest(articles: Iterable[Article], *, progress: bool = False) -> IngestReport:
+        """The real ingest, once the test lets it go."""
+        started.set()
+        release.wait(30)
+        return ingest(articles, progress=progress)
 
-        def ingest_articles(self, articles: Iterable[Article], *, progress: bool = False) -> Any:
-            started.set()
-            release.wait(30)
-            return service.ingest_articles(articles, progress=progress)
-
+    monkeypatch.setattr(service, "ingest_articles", slow_ingest)
     services = Services.create(settings, service)
     try:
-        follower = Follower(settings, SlowSink(), services, every=0.05)
+        follower = Follower(services, every=0.05)
         follow_feed(settings, site.url(CITY))
         follower.start()
         assert await asyncio.to_thread(started.wait, 30)

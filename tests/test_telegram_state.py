@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.logsetup import REDACTED, install_redaction
 from bot.telegram.access import Access
 from bot.telegram.limits import Limits, TokenBucket
-from bot.telegram.logging_filter import REDACTED, install_redaction
 from bot.telegram.state import StateStore
 from retrieval.config import Settings
 from retrieval.types import Answer, Citation

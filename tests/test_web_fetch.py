@@ -11,7 +11,7 @@ import pytest
 from web_fixtures.server import BRIDGE, BRIDGE_AMP, FLOOD, LIBRARY, WIRE, Site, serve_site
 
 from retrieval.config import Settings
-from retrieval.web import USER_AGENT, afetch_articles, fetch_articles
+from retrieval.web import USER_AGENT, fetch_articles
 from retrieval.web.fetch import Fetcher, FetchError
 
 
@@ -26,8 +26,8 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(_env_file=None, data_dir=tmp_path, fetch_timeout=2.0, fetch_max_bytes=100_000)
 
 
-def test_fetches_dated_articles_with_their_metadata(site: Site, settings: Settings) -> None:
-    articles, failures = fetch_articles(
+async def test_fetches_dated_articles_with_their_metadata(site: Site, settings: Settings) -> None:
+    articles, failures = await fetch_articles(
         [site.url(BRIDGE), site.url(LIBRARY + "?utm_source=rss"), site.url(FLOOD)], settings
     )
     assert failures == []
@@ -48,24 +48,24 @@ def test_fetches_dated_articles_with_their_metadata(site: Site, settings: Settin
     assert {h["user-agent"] for h in site.hits(BRIDGE)} == {USER_AGENT}
 
 
-def test_same_story_under_several_urls_is_kept_once(site: Site, settings: Settings) -> None:
+async def test_same_story_under_several_urls_is_kept_once(site: Site, settings: Settings) -> None:
     urls = [
         site.url(BRIDGE),
         site.url(BRIDGE + "?utm_source=twitter&fbclid=IwAR0abc"),  # tracking parameters
         site.url(BRIDGE_AMP),  # the AMP page (canonical link to the original)
         site.url(WIRE),  # a syndicated copy under its own canonical url, same text
     ]
-    articles, failures = fetch_articles(urls, settings)
+    articles, failures = await fetch_articles(urls, settings)
     assert [a.url for a in articles] == [site.url(BRIDGE)]
     assert [u for u, _ in failures] == urls[1:]
     assert all(why.startswith("same story as " + site.url(BRIDGE)) for _, why in failures)
 
 
-def test_a_copy_fetched_later_is_still_recognised(site: Site, settings: Settings) -> None:
-    first, _ = fetch_articles([site.url(BRIDGE)], settings)
+async def test_a_copy_fetched_later_is_still_recognised(site: Site, settings: Settings) -> None:
+    first, _ = await fetch_articles([site.url(BRIDGE)], settings)
     assert len(first) == 1
     # a second run (the state file in the data dir remembers the story's fingerprint)
-    again, failures = fetch_articles([site.url(WIRE), site.url(BRIDGE)], settings)
+    again, failures = await fetch_articles([site.url(WIRE), site.url(BRIDGE)], settings)
     assert [a.url for a in again] == [site.url(BRIDGE)]  # the same url again: not a duplicate
     assert failures == [(site.url(WIRE), f"same story as {site.url(BRIDGE)} (already stored)")]
 
@@ -84,26 +84,26 @@ def test_a_copy_fetched_later_is_still_recognised(site: Site, settings: Settings
         ("/trickle", "the server did not answer within 2 s"),  # bytes keep coming, too slowly
     ],
 )
-def test_bad_urls_get_a_clear_reason(
+async def test_bad_urls_get_a_clear_reason(
     site: Site, settings: Settings, path: str, reason: str
 ) -> None:
-    articles, failures = fetch_articles([site.url(path), site.url(FLOOD)], settings)
+    articles, failures = await fetch_articles([site.url(path), site.url(FLOOD)], settings)
     assert failures == [(site.url(path), reason)]
     assert [a.url for a in articles] == [site.url(FLOOD)]  # the others still come through
 
 
-def test_refused_before_any_request(settings: Settings) -> None:
-    articles, failures = fetch_articles(
+async def test_refused_before_any_request(settings: Settings) -> None:
+    articles, failures = await fetch_articles(
         ["ftp://example.org/a", "not a url", "file:///etc/passwd"], settings
     )
     assert articles == []
     assert [why for _, why in failures] == ["not an http(s) URL"] * 3
 
 
-def test_connection_refused_is_reported(settings: Settings) -> None:
+async def test_connection_refused_is_reported(settings: Settings) -> None:
     with serve_site() as gone:
         url = gone.url("/news")
-    _, failures = fetch_articles([url], settings)
+    _, failures = await fetch_articles([url], settings)
     assert failures[0][0] == url and failures[0][1].startswith("could not connect")
 
 
@@ -119,17 +119,9 @@ def test_fetch_error_carries_a_user_message(site: Site, settings: Settings) -> N
     assert not err.transient
 
 
-async def test_works_inside_a_running_event_loop(site: Site, settings: Settings) -> None:
-    # the async form for the bot, and the sync form called from a loop (it runs elsewhere)
-    articles, _ = await afetch_articles([site.url(FLOOD)], settings)
-    assert [a.title for a in articles] == ["Flood warning issued for Elm River valley"]
-    again, _ = fetch_articles([site.url(LIBRARY)], settings)
-    assert [a.title for a in again] == ["Old town library reopens after flood repairs"]
-
-
-def test_at_most_a_few_requests_at_once(site: Site, settings: Settings) -> None:
+async def test_at_most_a_few_requests_at_once(site: Site, settings: Settings) -> None:
     urls = [site.url(f"/busy?n={i}") for i in range(12)]
-    articles, failures = fetch_articles(urls, settings)
+    articles, failures = await fetch_articles(urls, settings)
     assert len(articles) == 1  # one story: the eleven copies are reported as duplicates
     assert len(failures) == 11 and all("same story as" in why for _, why in failures)
     assert 1 <= site.peak_in_flight <= 4

@@ -17,14 +17,7 @@ from retrieval.errors import IndexInUseError
 from retrieval.service import Newsdesk
 from retrieval.store import Store
 from retrieval.timephrases import parse_window
-from retrieval.web import (
-    afollow_once,
-    aingest_urls,
-    follow_loop,
-    follow_once,
-    ingest_urls,
-    list_feeds,
-)
+from retrieval.web import follow_loop, follow_once, ingest_urls, list_feeds
 
 AS_OF = date(2024, 3, 14)  # a Thursday
 
@@ -52,13 +45,13 @@ def titles(svc: Newsdesk) -> list[str]:
     return [r.title for r in svc.latest(20)]
 
 
-def test_follow_ingests_new_items_once(site: Site, settings: Settings) -> None:
+async def test_follow_ingests_new_items_once(site: Site, settings: Settings) -> None:
     svc = Newsdesk.open(settings)
     try:
         city, wire, moved = (
             site.url(p) for p in ("/feeds/city.xml", "/feeds/wire.atom", "/feeds/moved.xml")
         )
-        first = follow_once(svc, settings, [city, wire, moved])
+        first = await follow_once(svc, settings, [city, wire, moved])
         by_url = {f.url: f for f in first.feeds}
         assert [a.title for a in by_url[city].ingested] == [
             "Old town library reopens after flood repairs",
@@ -74,7 +67,7 @@ def test_follow_ingests_new_items_once(site: Site, settings: Settings) -> None:
         assert svc.stats().articles == 2
 
         site.feed_version = 2  # the city feed gains one item
-        second = follow_once(svc, settings)
+        second = await follow_once(svc, settings)
         assert [a.title for a in second.ingested] == ["Flood warning issued for Elm River valley"]
         assert len(site.hits(LIBRARY)) == 1 and len(site.hits(BRIDGE)) == 1  # not fetched again
         assert titles(svc) == [
@@ -83,7 +76,7 @@ def test_follow_ingests_new_items_once(site: Site, settings: Settings) -> None:
             "Council approves Elm River footbridge",
         ]
 
-        third = follow_once(svc, settings, [city])
+        third = await follow_once(svc, settings, [city])
         assert third.feeds[0].not_modified  # answered 304 to the conditional GET
         assert site.hits("/feeds/city.xml")[-1]["if-none-match"]
         assert svc.stats().articles == 3  # no duplicates after three rounds
@@ -106,37 +99,41 @@ def test_follow_ingests_new_items_once(site: Site, settings: Settings) -> None:
     assert feeds[moved].last_error == "not an RSS/Atom feed (the url returns an HTML page)"
 
 
-def test_a_restart_does_not_refetch(site: Site, settings: Settings, embedder: OnnxMiniLM) -> None:
+async def test_a_restart_does_not_refetch(
+    site: Site, settings: Settings, embedder: OnnxMiniLM
+) -> None:
     city = site.url("/feeds/city.xml")
     for _ in range(2):  # two "processes", one after the other, on the same data dir
         svc = Newsdesk(settings, Store(settings, embedder.model_id, embedder.dim), embedder)
         try:
-            follow_once(svc, settings, [city])
+            await follow_once(svc, settings, [city])
         finally:
             svc.close()
     assert len(site.hits(BRIDGE)) == 1
     assert site.hits("/feeds/city.xml")[-1].get("if-none-match")
 
 
-def test_passing_failures_are_retried(site: Site, settings: Settings, service: Newsdesk) -> None:
+async def test_passing_failures_are_retried(
+    site: Site, settings: Settings, service: Newsdesk
+) -> None:
     harbour = site.url("/feeds/harbour.xml")
-    first = follow_once(service, settings, [harbour])
+    first = await follow_once(service, settings, [harbour])
     assert first.feeds[0].failures == [(site.url(FERRY), "HTTP 503 Service Unavailable")]
     assert service.stats().articles == 0
     site.ferry_up = True
-    second = follow_once(service, settings)
+    second = await follow_once(service, settings)
     assert [a.title for a in second.ingested] == ["Ferry crews strike over night-shift rota"]
     assert second.ingested[0].published == date(2024, 3, 13)
 
 
-def test_nothing_half_written_when_the_index_is_busy(
+async def test_nothing_half_written_when_the_index_is_busy(
     site: Site, settings: Settings, service: Newsdesk, embedder: OnnxMiniLM
 ) -> None:
     city = site.url("/feeds/city.xml")
     # another reader of the same index (say the bot in another process) blocks writing
     other = Store(settings, embedder.model_id, embedder.dim)
     try:
-        busy = follow_once(service, settings, [city])
+        busy = await follow_once(service, settings, [city])
     finally:
         other.close()
     assert busy.feeds[0].error is not None
@@ -145,16 +142,16 @@ def test_nothing_half_written_when_the_index_is_busy(
     assert service.stats().articles == 0
     assert list_feeds(settings)[0].last_error == busy.feeds[0].error
     # next round: the items were not marked seen and the validators not saved
-    again = follow_once(service, settings)
+    again = await follow_once(service, settings)
     assert len(again.ingested) == 2 and again.feeds[0].error is None
     assert service.stats().articles == 2
 
 
-def test_this_week_retrieves_only_this_weeks_reporting(
+async def test_this_week_retrieves_only_this_weeks_reporting(
     site: Site, settings: Settings, service: Newsdesk
 ) -> None:
     site.feed_version = 2
-    follow_once(service, settings, [site.url("/feeds/city.xml")])
+    await follow_once(service, settings, [site.url("/feeds/city.xml")])
     question = "What is happening on the Elm River this week?"
     window = parse_window(question, AS_OF)
     assert window == (date(2024, 3, 11), AS_OF)
@@ -167,8 +164,8 @@ def test_this_week_retrieves_only_this_weeks_reporting(
     assert site.url(FLOOD) in urls and site.url(BRIDGE) not in urls  # March 5: last week
 
 
-def test_ingest_urls_for_the_bot(site: Site, settings: Settings, service: Newsdesk) -> None:
-    done = ingest_urls(
+async def test_ingest_urls_for_the_bot(site: Site, settings: Settings, service: Newsdesk) -> None:
+    done = await ingest_urls(
         service, settings, [site.url(BRIDGE), site.url(WIRE), site.url("/report.pdf")]
     )
     assert [a.url for a in done.articles] == [site.url(BRIDGE)]
@@ -179,17 +176,19 @@ def test_ingest_urls_for_the_bot(site: Site, settings: Settings, service: Newsde
     assert service.stats().articles == 1
 
 
-async def test_async_forms_for_the_bot(site: Site, settings: Settings, service: Newsdesk) -> None:
-    done = await aingest_urls(service, settings, [site.url(FLOOD)])
-    assert done.report.new == 1
-    report = await afollow_once(service, settings, [site.url("/feeds/city.xml")])
+async def test_ingest_urls_then_follow_in_one_event_loop(
+    site: Site, settings: Settings, service: Newsdesk
+) -> None:
+    done = await ingest_urls(service, settings, [site.url(FLOOD)])
+    assert done.report is not None and done.report.new == 1
+    report = await follow_once(service, settings, [site.url("/feeds/city.xml")])
     assert len(report.ingested) == 2
     assert service.stats().articles == 3
 
 
-def test_loop_keeps_going(site: Site, settings: Settings, service: Newsdesk) -> None:
+async def test_loop_keeps_going(site: Site, settings: Settings, service: Newsdesk) -> None:
     reports = []
-    follow_loop(
+    await follow_loop(
         service,
         settings,
         [site.url("/feeds/garbage.xml"), site.url("/feeds/city.xml")],

@@ -1,4 +1,9 @@
-"""Wiring: build the python-telegram-bot Application and run it (polling or webhook)."""
+"""Wiring: build the python-telegram-bot Application and run it (polling or webhook).
+
+`build_application(settings, services)` is the one place that wires the bot: the access gate
+(group -1), then every feature's handlers in the order of `FEATURES`, then the catch-all for
+unknown commands, and the one error handler.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Any
 
 from telegram import (
+    BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
@@ -17,19 +22,34 @@ from telegram import (
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot.telegram.commands import ADMIN_COMMANDS, COMMANDS
+from bot.logsetup import install_redaction, quiet_http_logs
+from bot.telegram import admin, buttons, info, questions
+from bot.telegram.access import GATE_GROUP, gate
+from bot.telegram.feature import Context, Feature
 from bot.telegram.follower import Follower
-from bot.telegram.handlers import Handlers
-from bot.telegram.logging_filter import install_redaction, quiet_http_logs
-from bot.telegram.services import AnswerService, Services
+from bot.telegram.services import Services
+from retrieval.api import NewsService
 from retrieval.config import Settings
-from retrieval.errors import ConfigError
+from retrieval.errors import ConfigError, NewsdeskError
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_CONFLICT = 0, 1, 2, 3
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 POLL_TIMEOUT = 10  # seconds of getUpdates long polling
+APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
+
+# The features, in the order their handlers are tried (group 0: the first handler that matches
+# an update handles it). A new feature is a module exporting FEATURE plus one line here; the
+# briefing command (/brief, from `NewsService.brief`) plugs in the same way.
+FEATURES: tuple[Feature, ...] = (
+    info.FEATURE,  # /start /help /sources /latest
+    admin.FEATURE,  # /ingest /follow /unfollow /feeds /stats (before questions: admin files)
+    questions.FEATURE,  # private text, mentions, replies to the bot, /ask
+    buttons.FEATURE,  # Sources, 👍 / 👎
+)
+COMMANDS: list[BotCommand] = [c for f in FEATURES for c in f.commands]
+ADMIN_COMMANDS: list[BotCommand] = [*COMMANDS, *(c for f in FEATURES for c in f.admin_commands)]
 
 
 def bot_token(settings: Settings) -> str:
@@ -66,7 +86,7 @@ def build_application(
     quiet_http_logs()
     base_url = settings.telegram_api_base_url.rstrip("/")
 
-    follower = Follower.create(settings, services)  # ConfigError: bad NEWSDESK_FOLLOW_EVERY
+    follower = Follower.create(services)  # ConfigError: bad NEWSDESK_FOLLOW_EVERY
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         # Command menus are a nicety: a failure here must not stop the bot.
@@ -75,13 +95,14 @@ def build_application(
             await app.bot.set_my_commands(COMMANDS, scope=BotCommandScopeAllGroupChats())
         except TelegramError as exc:
             log.warning("Could not set the command menu: %s", exc)
-        for admin in sorted(settings.admin_ids):
+        for admin_id in sorted(settings.admin_ids):
             # an admin's private chat (chat id = user id) also lists the admin commands;
             # it fails until that admin has started the bot once
             try:
-                await app.bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(admin))
+                scope = BotCommandScopeChat(admin_id)
+                await app.bot.set_my_commands(ADMIN_COMMANDS, scope=scope)
             except TelegramError as exc:
-                log.info("No admin command menu for %s yet: %s", admin, exc)
+                log.info("No admin command menu for %s yet: %s", admin_id, exc)
         if follower is not None:
             follower.start()
             log.info("Following feeds every %s", settings.follow_every)
@@ -95,8 +116,8 @@ def build_application(
         .token(token)
         .base_url(base_url)
         .base_file_url(file_base_url(base_url))
-        # Different chats concurrently; Handlers keeps each chat in order with a lock and
-        # bounds simultaneous answers with a semaphore.
+        # Different chats concurrently; questions.py keeps each chat in order with a lock
+        # and bounds simultaneous answers with a semaphore.
         .concurrent_updates(256)
         # Telegram flood limits, retrying after 429s as long as retry_after says.
         .rate_limiter(AIORateLimiter(max_retries=3))
@@ -110,8 +131,35 @@ def build_application(
         .build()
     )
     app.bot_data["follower"] = follower
-    Handlers(settings, services).register(app)
+    app.add_handler(gate(services.access), group=GATE_GROUP)
+    for feature in FEATURES:
+        app.add_handlers(feature.handlers(services))
+    app.add_handler(info.unknown_command())  # last: a command no feature took
+    app.add_error_handler(on_error)
     return app
+
+
+async def on_error(update: object, context: Context) -> None:
+    """The one error handler: the traceback to the log, a short apology to the chat.
+
+    Updates of strangers never get here: the access gate stopped them before any handler.
+    """
+    err = context.error
+    if isinstance(err, Conflict):
+        log.error("409 Conflict from the Bot API: another process uses this bot token.")
+        return
+    if update is None and isinstance(err, NetworkError):
+        log.warning("Bot API request failed (will retry): %s", err)
+        return
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("Error while handling update %s", update_id, exc_info=err)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    text = err.user_message if isinstance(err, NewsdeskError) else APOLOGY
+    try:
+        await context.bot.send_message(update.effective_chat.id, text)
+    except TelegramError as exc:
+        log.warning("Could not send the apology to chat %s: %s", update.effective_chat.id, exc)
 
 
 async def serve(
@@ -202,10 +250,10 @@ async def _start_webhook(app: Application, settings: Settings) -> None:  # type:
     )
 
 
-def run_bot(settings: Settings, service: AnswerService, **services_kw: Any) -> int:
+def run_bot(settings: Settings, service: NewsService) -> int:
     """Run the Telegram bot until SIGTERM/SIGINT; return a process exit code."""
     quiet_http_logs()
-    services = Services.create(settings, service, **services_kw)
+    services = Services.create(settings, service)
     try:
         app = build_application(settings, services)
         return asyncio.run(serve(app, settings))

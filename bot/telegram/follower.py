@@ -6,16 +6,15 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
+
+from telegram.ext import Application
 
 from bot.telegram.services import Services
-from retrieval.config import Settings
 from retrieval.errors import IngestError
-from retrieval.types import Article
 
 if TYPE_CHECKING:
-    from retrieval.web.follow import ArticleSink, FollowReport
+    from retrieval.web.follow import FollowReport
 
 log = logging.getLogger(__name__)
 
@@ -23,31 +22,26 @@ FIRST_DELAY = 10.0  # seconds after start before the first round (catch up after
 STOP_GRACE = 30.0  # seconds a round in progress may take to finish when the bot stops
 
 
-def article_sink(services: Services) -> ArticleSink | None:
-    """The service as a follower sink, or None when it cannot store parsed articles."""
-    if not callable(getattr(services.service, "ingest_articles", None)):
-        return None
-    return cast("ArticleSink", services.service)
+class IngestGate:
+    """Lets the follower's ingests run until the bot stops; stopping waits for the one running.
 
-
-class StoppableSink:
-    """Wrap a sink so stopping waits for an ingest in progress and refuses new ones.
-
-    The ingest runs in a thread that cancelling the round cannot stop; the service must not
-    be closed under it. A refused ingest is an IngestError: the follower forgets those items
-    and fetches them again on the next start.
+    The ingest runs in a thread that cancelling the round cannot stop, and the service must
+    not be closed under it. `with gate:` around an ingest raises IngestError once the gate is
+    closed: the follower forgets those items and fetches them again on the next start.
     """
 
-    def __init__(self, sink: ArticleSink) -> None:
-        self.sink = sink
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._closed = False
 
-    def ingest_articles(self, articles: Iterable[Article], *, progress: bool = False) -> Any:
-        with self._lock:
-            if self._closed:
-                raise IngestError("bot stopping", user_message="the bot is stopping")
-            return self.sink.ingest_articles(articles, progress=progress)
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        if self._closed:
+            self._lock.release()
+            raise IngestError("bot stopping", user_message="the bot is stopping")
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
 
     def close(self) -> None:
         """Block until an ingest in progress is done; refuse the ones after."""
@@ -67,30 +61,27 @@ class Follower:
     extraction and the ingest run in threads, so answers are not held up.
     """
 
-    def __init__(self, settings: Settings, sink: ArticleSink, services: Services, every: float):
-        self.settings = settings
-        self.sink = StoppableSink(sink)
+    def __init__(self, services: Services, every: float) -> None:
+        self.settings = services.settings
         self.services = services
+        self.gate = IngestGate()
         self.every = every
         self.rounds = 0  # rounds that checked at least one feed
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
-    def create(cls, settings: Settings, services: Services) -> Follower | None:
+    def create(cls, services: Services) -> Follower | None:
         """A follower for the bot, or None when following is unavailable here.
 
         Raises ConfigError for a malformed `NEWSDESK_FOLLOW_EVERY`.
         """
-        sink = article_sink(services)
-        if sink is None:
-            log.info("Feed following is off: the service cannot ingest parsed articles")
-            return None
         try:
             from retrieval.web.follow import MIN_EVERY_SECONDS, parse_every
         except ImportError as exc:  # the [live] extra is not installed
             log.info("Feed following is off (%s); install the [live] extra to enable it", exc)
             return None
+        settings = services.settings
         every = parse_every(settings.follow_every)
         if every < MIN_EVERY_SECONDS:
             log.warning(
@@ -98,13 +89,13 @@ class Follower:
                 "that is only polite for your own servers",
                 settings.follow_every,
             )
-        return cls(settings, sink, services, every)
+        return cls(services, every)
 
     def start(self) -> None:
         """Start polling (in the running event loop)."""
         if self._task is None:
             self._stop.clear()
-            self.sink.reopen()
+            self.gate.reopen()
             self._task = asyncio.create_task(self._run(), name="newsdesk-follower")
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
@@ -120,7 +111,7 @@ class Follower:
         done, _ = await asyncio.wait({task}, timeout=grace)
         if not done:
             log.warning("A feed round was still running at shutdown: abandoning its fetches")
-        await asyncio.to_thread(self.sink.close)
+        await asyncio.to_thread(self.gate.close)
         if not done:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -139,12 +130,12 @@ class Follower:
     async def round(self) -> FollowReport | None:
         """Check every followed feed once; never raises (the bot must keep running)."""
         try:
-            from retrieval.web.follow import afollow_once, list_feeds
+            from retrieval.web.follow import follow_once, list_feeds
 
             if not await asyncio.to_thread(list_feeds, self.settings):
                 return None
             async with self.services.follow_lock:
-                report = await afollow_once(self.sink, self.settings)
+                report = await follow_once(self.services.service, self.settings, guard=self.gate)
         except Exception:
             log.exception("A feed round failed; retrying in %.0f s", self.every)
             return None
@@ -157,7 +148,7 @@ class Follower:
         return report
 
 
-def bot_data_follower(app: Any) -> Follower | None:
+def bot_data_follower(app: Application) -> Follower | None:  # type: ignore[type-arg]
     """The follower `build_application` stored in the Application, if any."""
     follower = app.bot_data.get("follower")
     return follower if isinstance(follower, Follower) else None

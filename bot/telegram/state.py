@@ -1,14 +1,13 @@
 """Chat state in SQLite under the data dir: answers (history and /sources), feedback, usage.
 
-Every request writes through at once, so a restart keeps everything. Calls are blocking:
-async code runs them with `asyncio.to_thread`.
+Every request writes through at once, so a restart keeps everything. The file follows the
+thread rules of `retrieval.sqlite.Database`; calls block: async code runs them with
+`asyncio.to_thread`.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.telegram.limits import utc_day
+from retrieval.sqlite import Database
 from retrieval.types import Answer, Citation, Turn
 
-_SCHEMA = """
+_V1 = """
 CREATE TABLE IF NOT EXISTS answers (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     chat_id INTEGER NOT NULL,
@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS usage (
     PRIMARY KEY (user_id, day)
 );
 """
+MIGRATIONS = (_V1,)  # append, never edit (retrieval/sqlite.py)
 
 
 @dataclass(frozen=True)
@@ -98,21 +99,15 @@ class StateStore:
     """One SQLite file (`telegram.sqlite3` in the data dir), safe to use from threads."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._db = Database(path, MIGRATIONS)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> StateStore:
         return cls(Path(data_dir) / "telegram.sqlite3")
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()
 
     def record_answer(
         self,
@@ -126,8 +121,8 @@ class StateStore:
         """Keep an answer (history, /sources, /stats); return its id for the buttons."""
         now = time.time()
         citations = json.dumps([c.to_json() for c in answer.citations])
-        with self._lock:
-            cur = self._db.execute(
+        with self._db.transaction() as db:
+            cur = db.execute(
                 "INSERT INTO answers (chat_id, user_id, question_message_id, ts, day, question,"
                 " standalone, answer, refused, mode, citations, latency_ms)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -152,12 +147,11 @@ class StateStore:
         """The last `turns` exchanges of a chat, oldest first."""
         if turns <= 0:
             return []
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT question, answer, standalone FROM answers WHERE chat_id = ?"
-                " ORDER BY id DESC LIMIT ?",
-                (chat_id, turns),
-            ).fetchall()
+        rows = self._db.rows(
+            "SELECT question, answer, standalone FROM answers WHERE chat_id = ?"
+            " ORDER BY id DESC LIMIT ?",
+            (chat_id, turns),
+        )
         return [Turn(q, a, s) for q, a, s in reversed(rows)]
 
     def _stored(self, row: Sequence[Any] | None) -> StoredAnswer | None:
@@ -168,30 +162,28 @@ class StateStore:
 
     def last_answer(self, chat_id: int) -> StoredAnswer | None:
         """The chat's most recent answer (for /sources)."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT id, chat_id, question, answer, citations FROM answers WHERE chat_id = ?"
-                " ORDER BY id DESC LIMIT 1",
-                (chat_id,),
-            ).fetchone()
+        row = self._db.row(
+            "SELECT id, chat_id, question, answer, citations FROM answers WHERE chat_id = ?"
+            " ORDER BY id DESC LIMIT 1",
+            (chat_id,),
+        )
         return self._stored(row)
 
     def get_answer(self, answer_id: int) -> StoredAnswer | None:
         """One answer by id (for the Sources button)."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT id, chat_id, question, answer, citations FROM answers WHERE id = ?",
-                (answer_id,),
-            ).fetchone()
+        row = self._db.row(
+            "SELECT id, chat_id, question, answer, citations FROM answers WHERE id = ?",
+            (answer_id,),
+        )
         return self._stored(row)
 
     def record_feedback(self, answer_id: int, user_id: int, vote: int) -> bool:
         """Store 👍 (+1) or 👎 (-1) for an answer; a user's later vote replaces the earlier."""
-        with self._lock:
-            exists = self._db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        with self._db.transaction() as db:
+            exists = db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone()
             if exists is None:
                 return False
-            self._db.execute(
+            db.execute(
                 "INSERT INTO feedback (answer_id, user_id, vote, ts) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (answer_id, user_id) DO UPDATE SET vote = excluded.vote,"
                 " ts = excluded.ts",
@@ -201,30 +193,26 @@ class StateStore:
 
     def feedback(self, answer_id: int) -> dict[int, int]:
         """Votes on an answer by user id."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT user_id, vote FROM feedback WHERE answer_id = ?", (answer_id,)
-            ).fetchall()
+        rows = self._db.rows("SELECT user_id, vote FROM feedback WHERE answer_id = ?", (answer_id,))
         return {int(u): int(v) for u, v in rows}
 
     def usage(self, user_id: int, day: str) -> int:
         """Questions `user_id` asked on `day` (UTC)."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT questions FROM usage WHERE user_id = ? AND day = ?", (user_id, day)
-            ).fetchone()
+        row = self._db.row(
+            "SELECT questions FROM usage WHERE user_id = ? AND day = ?", (user_id, day)
+        )
         return int(row[0]) if row else 0
 
     def count_question(self, user_id: int, day: str | None = None) -> int:
         """Count one question for the daily cap; return the day's total."""
         day = day or utc_day()
-        with self._lock:
-            self._db.execute(
+        with self._db.transaction() as db:
+            db.execute(
                 "INSERT INTO usage (user_id, day, questions) VALUES (?, ?, 1)"
                 " ON CONFLICT (user_id, day) DO UPDATE SET questions = questions + 1",
                 (user_id, day),
             )
-            row = self._db.execute(
+            row = db.execute(
                 "SELECT questions FROM usage WHERE user_id = ? AND day = ?", (user_id, day)
             ).fetchone()
         return int(row[0])
@@ -232,15 +220,12 @@ class StateStore:
     def stats(self, day: str | None = None) -> UsageStats:
         """Questions answered on `day`, refusals, latency p95 and feedback."""
         day = day or utc_day()
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT refused, latency_ms FROM answers WHERE day = ?", (day,)
-            ).fetchall()
-            up, down = self._db.execute(
-                "SELECT COALESCE(SUM(vote > 0), 0), COALESCE(SUM(vote < 0), 0) FROM feedback"
-                " JOIN answers ON answers.id = feedback.answer_id WHERE answers.day = ?",
-                (day,),
-            ).fetchone()
+        rows = self._db.rows("SELECT refused, latency_ms FROM answers WHERE day = ?", (day,))
+        up, down = self._db.rows(
+            "SELECT COALESCE(SUM(vote > 0), 0), COALESCE(SUM(vote < 0), 0) FROM feedback"
+            " JOIN answers ON answers.id = feedback.answer_id WHERE answers.day = ?",
+            (day,),
+        )[0]  # an aggregate: always one row
         latencies = sorted(float(r[1]) for r in rows)
         p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else 0.0
         return UsageStats(day, len(rows), sum(int(r[0]) for r in rows), p95, int(up), int(down))

@@ -1,18 +1,16 @@
-"""Live coverage: fetch article urls, follow RSS/Atom feeds, remember what was seen."""
+"""Live coverage: fetch article urls, follow RSS/Atom feeds, remember what was seen.
 
-from retrieval.web.articles import (
-    UrlIngest,
-    afetch_articles,
-    aingest_urls,
-    fetch_articles,
-    ingest_urls,
-)
+Fetching is async only (httpx on the event loop; extraction, SQLite and the ingest in
+threads). Sync callers (the CLI) run the coroutines with `asyncio.run` at their edge.
+"""
+
+from retrieval.web.articles import UrlIngest, fetch_articles, ingest_urls
 from retrieval.web.extract import doc_id_for_url, extract_article, fingerprint, normalize_url
 from retrieval.web.fetch import USER_AGENT, FetchError
 from retrieval.web.follow import (
+    MIN_EVERY_SECONDS,
     FeedResult,
     FollowReport,
-    afollow_once,
     follow_feed,
     follow_loop,
     follow_once,
@@ -23,6 +21,7 @@ from retrieval.web.follow import (
 from retrieval.web.state import FeedInfo, WebState
 
 __all__ = [
+    "MIN_EVERY_SECONDS",
     "USER_AGENT",
     "FeedInfo",
     "FeedResult",
@@ -30,9 +29,6 @@ __all__ = [
     "FollowReport",
     "UrlIngest",
     "WebState",
-    "afetch_articles",
-    "afollow_once",
-    "aingest_urls",
     "doc_id_for_url",
     "extract_article",
     "fetch_articles",

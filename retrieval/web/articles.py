@@ -4,32 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING
 
+from retrieval.api import NewsService
 from retrieval.config import Settings
 from retrieval.types import Article
 from retrieval.web.extract import extract_article, fingerprint
 from retrieval.web.fetch import Fetcher, FetchError
 from retrieval.web.state import WebState
 
+if TYPE_CHECKING:
+    from retrieval.ingest import IngestReport
+
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 Failure = tuple[str, str]  # (url, reason)
-
-
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine from sync code, also when the calling thread already runs a loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with ThreadPoolExecutor(1) as pool:  # a loop is running here: use a fresh one elsewhere
-        return pool.submit(asyncio.run, coro).result()
 
 
 async def fetch_one(
@@ -91,26 +83,28 @@ def dedupe(
     return kept, dropped
 
 
-async def afetch_articles(
-    urls: Sequence[str], settings: Settings, *, state: WebState | None = None
+async def fetch_articles(
+    urls: Sequence[str], settings: Settings
 ) -> tuple[list[Article], list[Failure]]:
-    """Async `fetch_articles`, for code that already runs an event loop (the Telegram bot)."""
-    state = state if state is not None else WebState.open(settings)
-    async with Fetcher(settings) as fetcher:
-        results = await gather_articles(fetcher, [(u, "", None) for u in urls])
-    failures: list[Failure] = [(r.url, r.reason) for r in results if isinstance(r, FetchError)]
-    fetched = [r for r in results if isinstance(r, Article)]
-    articles, dups = await asyncio.to_thread(dedupe, fetched, state)
-    return articles, failures + dups
-
-
-def fetch_articles(urls: Sequence[str], settings: Settings) -> tuple[list[Article], list[Failure]]:
     """Fetch article pages; return the articles and (url, reason) for each url skipped.
 
     Reasons: HTTP errors (404 ...), not HTML, no article text, too large, redirect loop,
     timeout, could not connect, or the same story already stored under another url.
+    Fetching runs on the event loop; extraction and the duplicate check run in threads.
     """
-    return run_sync(afetch_articles(urls, settings))
+    async with Fetcher(settings) as fetcher:
+        results = await gather_articles(fetcher, [(u, "", None) for u in urls])
+    failures: list[Failure] = [(r.url, r.reason) for r in results if isinstance(r, FetchError)]
+    fetched = [r for r in results if isinstance(r, Article)]
+    articles, dups = await asyncio.to_thread(_dedupe_in_state, fetched, settings)
+    return articles, failures + dups
+
+
+def _dedupe_in_state(
+    articles: Sequence[Article], settings: Settings
+) -> tuple[list[Article], list[Failure]]:
+    with WebState.open(settings) as state:
+        return dedupe(articles, state)
 
 
 @dataclass
@@ -119,42 +113,37 @@ class UrlIngest:
 
     articles: list[Article]
     failures: list[Failure]
-    report: Any = None  # the service's IngestReport (None when nothing was fetched)
+    report: IngestReport | None = None  # None when nothing was fetched
 
     def summary(self) -> str:
         """Return a few lines for a terminal or a chat."""
         lines = []
-        if self.report is not None and hasattr(self.report, "summary"):
-            lines.append(str(self.report.summary()))
+        if self.report is not None:
+            lines.append(self.report.summary())
         elif not self.failures:
             lines.append("Nothing to ingest.")
         lines += [f"  skipped {url}: {why}" for url, why in self.failures]
         return "\n".join(lines)
 
 
-class _Sink(Protocol):
-    def ingest_articles(self, articles: Iterable[Article], *, progress: bool = False) -> Any: ...
-
-
-def _store_fetched(service: _Sink, settings: Settings, result: UrlIngest) -> UrlIngest:
+def _store_fetched(service: NewsService, settings: Settings, result: UrlIngest) -> UrlIngest:
     if not result.articles:
         return result
     try:
         result.report = service.ingest_articles(result.articles)
     except BaseException:
         # not stored: a copy of the same story under another url must not be dropped later
-        WebState.open(settings).forget_stories(a.doc_id for a in result.articles)
+        with WebState.open(settings) as state:
+            state.forget_stories(a.doc_id for a in result.articles)
         raise
     return result
 
 
-def ingest_urls(service: _Sink, settings: Settings, urls: Sequence[str]) -> UrlIngest:
-    """Fetch article urls and ingest them (`newsdesk ingest URL`, Telegram `/ingest URL`)."""
-    articles, failures = fetch_articles(urls, settings)
-    return _store_fetched(service, settings, UrlIngest(articles, failures))
+async def ingest_urls(service: NewsService, settings: Settings, urls: Sequence[str]) -> UrlIngest:
+    """Fetch article urls and ingest them (`newsdesk ingest URL`, Telegram `/ingest URL`).
 
-
-async def aingest_urls(service: _Sink, settings: Settings, urls: Sequence[str]) -> UrlIngest:
-    """Async `ingest_urls`: fetches on the loop, ingests in a worker thread."""
-    articles, failures = await afetch_articles(urls, settings)
+    Fetches on the event loop and ingests in a worker thread; the CLI runs it with
+    `asyncio.run`.
+    """
+    articles, failures = await fetch_articles(urls, settings)
     return await asyncio.to_thread(_store_fetched, service, settings, UrlIngest(articles, failures))

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
-import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
+from retrieval.api import NewsService
 from retrieval.config import Settings
 from retrieval.errors import ConfigError, NewsdeskError
 from retrieval.types import Article
-from retrieval.web.articles import Failure, dedupe, gather_articles, run_sync
+from retrieval.web.articles import Failure, dedupe, gather_articles
 from retrieval.web.feeds import FeedPoll, poll_feed
 from retrieval.web.fetch import Fetcher, FetchError, check_url
 from retrieval.web.state import FeedInfo, WebState
@@ -22,12 +23,6 @@ from retrieval.web.state import FeedInfo, WebState
 logger = logging.getLogger(__name__)
 
 MIN_EVERY_SECONDS = 60.0  # polite floor for the CLI and the bot; tests call follow_once
-
-
-class ArticleSink(Protocol):
-    """What the follower needs of the service: `Newsdesk.ingest_articles`."""
-
-    def ingest_articles(self, articles: Iterable[Article], *, progress: bool = False) -> Any: ...
 
 
 @dataclass
@@ -89,7 +84,8 @@ class FollowReport:
 
 def follow_feed(settings: Settings, url: str) -> bool:
     """Start following a feed (checked on the next round); False when already followed."""
-    return WebState.open(settings).add_feed(check_url(url))
+    with WebState.open(settings) as state:
+        return state.add_feed(check_url(url))
 
 
 def unfollow_feed(settings: Settings, url_or_number: str) -> str | None:
@@ -97,20 +93,21 @@ def unfollow_feed(settings: Settings, url_or_number: str) -> str | None:
 
     Return the url removed, or None when no such feed is followed.
     """
-    state = WebState.open(settings)
-    key = url_or_number.strip()
-    if key.isdigit():
-        feeds = state.feeds()
-        n = int(key)
-        if not 1 <= n <= len(feeds):
-            return None
-        key = feeds[n - 1].url
-    return key if state.remove_feed(key) else None
+    with WebState.open(settings) as state:
+        key = url_or_number.strip()
+        if key.isdigit():
+            feeds = state.feeds()
+            n = int(key)
+            if not 1 <= n <= len(feeds):
+                return None
+            key = feeds[n - 1].url
+        return key if state.remove_feed(key) else None
 
 
 def list_feeds(settings: Settings) -> list[FeedInfo]:
     """Return the followed feeds with last check, last new item and last error."""
-    return WebState.open(settings).feeds()
+    with WebState.open(settings) as state:
+        return state.feeds()
 
 
 def parse_every(text: str) -> float:
@@ -162,7 +159,12 @@ async def _collect(settings: Settings, state: WebState, urls: Sequence[str]) -> 
     return works
 
 
-def _store(sink: ArticleSink, state: WebState, works: list[_Work]) -> FollowReport:
+def _store(
+    service: NewsService,
+    state: WebState,
+    works: list[_Work],
+    guard: AbstractContextManager[object] | None,
+) -> FollowReport:
     """Drop duplicates, ingest the new articles in one batch, and record every feed's state."""
     report = FollowReport(feeds=[w.result for w in works])
     fresh: list[Article] = []
@@ -178,10 +180,10 @@ def _store(sink: ArticleSink, state: WebState, works: list[_Work]) -> FollowRepo
     refused: dict[str, str] = {}  # source -> why the service skipped it
     if kept:
         try:
-            out = sink.ingest_articles(kept)
-            summary = getattr(out, "summary", None)
-            report.ingest_summary = summary() if callable(summary) else ""
-            refused = dict(getattr(out, "skipped", None) or [])
+            with guard or contextlib.nullcontext():
+                out = service.ingest_articles(kept)
+            report.ingest_summary = out.summary()
+            refused = dict(out.skipped)
         except NewsdeskError as exc:
             ingest_error = f"could not store the new articles: {exc.user_message}"
         except Exception as exc:
@@ -247,59 +249,58 @@ def _feed_urls(state: WebState, feed_urls: Sequence[str] | None) -> list[str]:
     return urls
 
 
-def follow_once(
-    service: ArticleSink, settings: Settings, feed_urls: Sequence[str] | None = None
+async def follow_once(
+    service: NewsService,
+    settings: Settings,
+    feed_urls: Sequence[str] | None = None,
+    *,
+    guard: AbstractContextManager[object] | None = None,
 ) -> FollowReport:
     """Check feeds once and ingest their new items.
 
-    `feed_urls` are followed from now on; with none given, every followed feed is checked.
+    `feed_urls` are followed from now on and only they are checked; with none given, every
+    followed feed is. Fetching runs on the event loop, extraction and the ingest in threads.
+    The ingest runs inside `guard` when one is given (the bot's follower uses it to let a
+    shutdown wait for an ingest in progress, and refuse new ones).
     """
     start = time.perf_counter()
-    state = WebState.open(settings)
-    urls = _feed_urls(state, feed_urls)
-    works = run_sync(_collect(settings, state, urls))
-    report = _store(service, state, works)
+    with WebState.open(settings) as state:
+        urls = _feed_urls(state, feed_urls)
+        works = await _collect(settings, state, urls)
+
+    def store() -> FollowReport:
+        # the thread opens the state file itself: cancelling this round (the bot stopping)
+        # must not close a connection under it
+        with WebState.open(settings) as state:
+            return _store(service, state, works, guard)
+
+    report = await asyncio.to_thread(store)
     report.seconds = time.perf_counter() - start
     return report
 
 
-async def afollow_once(
-    service: ArticleSink, settings: Settings, feed_urls: Sequence[str] | None = None
-) -> FollowReport:
-    """Async `follow_once` for a running event loop (the bot's follower task, /follow)."""
-    start = time.perf_counter()
-    state = WebState.open(settings)
-    urls = _feed_urls(state, feed_urls)
-    works = await _collect(settings, state, urls)
-    report = await asyncio.to_thread(_store, service, state, works)
-    report.seconds = time.perf_counter() - start
-    return report
-
-
-def follow_loop(
-    service: ArticleSink,
+async def follow_loop(
+    service: NewsService,
     settings: Settings,
     feed_urls: Sequence[str] | None = None,
     *,
     every: float | None = None,
-    stop: threading.Event | None = None,
     rounds: int | None = None,
     on_report: Callable[[FollowReport], None] | None = None,
 ) -> None:
     """Follow `feed_urls` too, then check every followed feed each `every` seconds.
 
-    Runs until `stop` is set (or `rounds` are done).
-
-    A round that fails as a whole (state file unreadable, ...) is logged and retried.
+    Runs until cancelled (Ctrl-C under `asyncio.run`) or `rounds` are done. A round that
+    fails as a whole (state file unreadable, ...) is logged and retried.
     """
     interval = every if every is not None else parse_every(settings.follow_every)
-    stop = stop or threading.Event()
     # every round checks all followed feeds, so feeds added meanwhile (/follow) are picked up
-    _feed_urls(WebState.open(settings), feed_urls)
+    with WebState.open(settings) as state:
+        _feed_urls(state, feed_urls)
     done = 0
-    while not stop.is_set():
+    while True:
         try:
-            report = follow_once(service, settings)
+            report = await follow_once(service, settings)
             logger.info("follow round: %s", report.summary().replace("\n", " | "))
             if on_report is not None:
                 on_report(report)
@@ -309,5 +310,5 @@ def follow_loop(
             logger.exception("follow round failed")
         done += 1
         if rounds is not None and done >= rounds:
-            break
-        stop.wait(interval)
+            return
+        await asyncio.sleep(interval)

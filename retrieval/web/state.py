@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from retrieval.config import Settings
+from retrieval.sqlite import Database
 
 STATE_FILE = "live.sqlite3"
 MAX_ATTEMPTS = 3  # an item that failed for a passing reason is retried this many polls
 
-_SCHEMA = """
+_V1 = """
 CREATE TABLE IF NOT EXISTS feeds (
     url TEXT PRIMARY KEY,
     title TEXT NOT NULL DEFAULT '',
@@ -47,6 +46,7 @@ CREATE TABLE IF NOT EXISTS stories (
 );
 CREATE INDEX IF NOT EXISTS stories_fingerprint ON stories (fingerprint);
 """
+MIGRATIONS = (_V1,)  # append, never edit (retrieval/sqlite.py)
 
 
 def now_iso() -> str:
@@ -90,32 +90,34 @@ def _show(stamp: str | None) -> str:
 
 
 class WebState:
-    """The follower's SQLite file under the data dir; safe to use from several threads."""
+    """The follower's SQLite file under the data dir (thread rules: retrieval/sqlite.py).
+
+    Use it as a context manager (`with WebState.open(settings) as state:`) so its connections
+    are closed when done; the bot and a `newsdesk` command may have the file open at once.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._tx() as db:
-            db.executescript(_SCHEMA)
+        self._db = Database(path, MIGRATIONS)
 
     @classmethod
     def open(cls, settings: Settings) -> WebState:
         return cls(Path(settings.data_dir) / STATE_FILE)
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        # a connection per call: cheap, and a bot thread and a CLI process can share the file
-        with closing(sqlite3.connect(self.path, timeout=30)) as db:
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            with db:
-                yield db
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> WebState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # feeds -----------------------------------------------------------------
 
     def add_feed(self, url: str) -> bool:
         """Follow a feed; return False when it was followed already."""
-        with self._tx() as db:
+        with self._db.transaction() as db:
             cur = db.execute(
                 "INSERT OR IGNORE INTO feeds (url, added_at) VALUES (?, ?)", (url, now_iso())
             )
@@ -123,20 +125,18 @@ class WebState:
 
     def remove_feed(self, url: str) -> bool:
         """Stop following a feed and forget its items; return False when it was not followed."""
-        with self._tx() as db:
+        with self._db.transaction() as db:
             cur = db.execute("DELETE FROM feeds WHERE url = ?", (url,))
             db.execute("DELETE FROM feed_items WHERE feed_url = ?", (url,))
             return cur.rowcount > 0
 
     def feeds(self) -> list[FeedInfo]:
         """Return the followed feeds, oldest first."""
-        with self._tx() as db:
-            rows = db.execute("SELECT * FROM feeds ORDER BY added_at, url").fetchall()
+        rows = self._db.rows("SELECT * FROM feeds ORDER BY added_at, url")
         return [FeedInfo(**dict(r)) for r in rows]
 
     def feed(self, url: str) -> FeedInfo | None:
-        with self._tx() as db:
-            row = db.execute("SELECT * FROM feeds WHERE url = ?", (url,)).fetchone()
+        row = self._db.row("SELECT * FROM feeds WHERE url = ?", (url,))
         return FeedInfo(**dict(row)) if row else None
 
     def record_check(
@@ -153,7 +153,7 @@ class WebState:
     ) -> None:
         """Record one poll of a feed: time, error (or success), validators, new items."""
         ts = now_iso()
-        with self._tx() as db:
+        with self._db.transaction() as db:
             db.execute("INSERT OR IGNORE INTO feeds (url, added_at) VALUES (?, ?)", (url, ts))
             db.execute("UPDATE feeds SET last_check = ? WHERE url = ?", (ts, url))
             if error is not None:
@@ -182,21 +182,20 @@ class WebState:
     def unseen(self, feed_url: str, item_ids: Iterable[str]) -> set[str]:
         """Return the ids still to fetch: never seen, or failed for a passing reason."""
         ids = list(item_ids)
-        with self._tx() as db:
-            done = {
-                r["item_id"]
-                for r in db.execute(
-                    "SELECT item_id FROM feed_items WHERE feed_url = ? "
-                    "AND (status != 'retry' OR attempts >= ?)",
-                    (feed_url, MAX_ATTEMPTS),
-                )
-            }
+        done = {
+            r["item_id"]
+            for r in self._db.rows(
+                "SELECT item_id FROM feed_items WHERE feed_url = ? "
+                "AND (status != 'retry' OR attempts >= ?)",
+                (feed_url, MAX_ATTEMPTS),
+            )
+        }
         return {i for i in ids if i not in done}
 
     def mark_items(self, feed_url: str, items: Iterable[tuple[str, str, str, str]]) -> None:
         """Remember items as (item_id, link, status, reason); a retry counts an attempt."""
         ts = now_iso()
-        with self._tx() as db:
+        with self._db.transaction() as db:
             for item_id, link, status, reason in items:
                 db.execute(
                     "INSERT INTO feed_items (feed_url, item_id, link, status, reason, seen_at) "
@@ -210,16 +209,13 @@ class WebState:
 
     def story_for_fingerprint(self, fp: str) -> tuple[str, str] | None:
         """Return (doc_id, url) of the story already stored with this fingerprint."""
-        with self._tx() as db:
-            row = db.execute(
-                "SELECT doc_id, url FROM stories WHERE fingerprint = ? ORDER BY first_seen LIMIT 1",
-                (fp,),
-            ).fetchone()
+        sql = "SELECT doc_id, url FROM stories WHERE fingerprint = ? ORDER BY first_seen LIMIT 1"
+        row = self._db.row(sql, (fp,))
         return (row["doc_id"], row["url"]) if row else None
 
     def remember_story(self, doc_id: str, url: str, fp: str, title: str) -> None:
         """Record the fingerprint of a stored story (a changed story gets its new print)."""
-        with self._tx() as db:
+        with self._db.transaction() as db:
             db.execute(
                 "INSERT INTO stories (doc_id, url, fingerprint, title, first_seen) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (doc_id) DO UPDATE SET "
@@ -229,5 +225,5 @@ class WebState:
 
     def forget_stories(self, doc_ids: Iterable[str]) -> None:
         """Forget fingerprints of stories whose ingest failed, so a later copy is not dropped."""
-        with self._tx() as db:
+        with self._db.transaction() as db:
             db.executemany("DELETE FROM stories WHERE doc_id = ?", [(d,) for d in doc_ids])

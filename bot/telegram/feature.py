@@ -1,0 +1,38 @@
+"""What a feature module exports (`FEATURE`): its handlers and its command menu entries.
+
+A feature is one module of handlers (questions, info, admin, buttons ...) that
+`build_application` adds in the order of `bot.telegram.app.FEATURES`. Access is not a
+feature's concern: strangers are stopped before any handler (`bot.telegram.access.gate`), and
+admin-only handlers carry `admin_only(services.access)` in their filters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from telegram import BotCommand, Update
+from telegram.ext import BaseHandler, ContextTypes, filters
+
+if TYPE_CHECKING:
+    from bot.telegram.services import Services
+
+Context = ContextTypes.DEFAULT_TYPE
+Handler = BaseHandler[Update, Context, Any]
+NEW = filters.UpdateType.MESSAGE  # edited messages are ignored
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature of the bot.
+
+    `handlers(services)` builds its handlers; within group 0 the first handler that matches
+    an update handles it, so a feature lists its own fallbacks (say "/stats is for admins")
+    after the handlers they stand in for. `commands` go into every chat's command menu,
+    `admin_commands` only into admins' private chats.
+    """
+
+    handlers: Callable[[Services], Sequence[Handler]]
+    commands: Sequence[BotCommand] = ()
+    admin_commands: Sequence[BotCommand] = ()

@@ -1,0 +1,81 @@
+"""The one interface every front end calls: the CLI, the REPL, Telegram and the feed follower.
+
+`retrieval.service.Newsdesk` implements it (it subclasses `NewsService`, so mypy checks every
+signature). Front ends and their test doubles type against `NewsService`, never against the
+concrete class, and never probe it with `getattr`: what is here is there.
+
+The blocking methods are CPU-bound (retrieval, embedding, an LLM call): async code calls them
+through `asyncio.to_thread`. `astream` is the async form of `answer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from retrieval.errors import NewsdeskError
+from retrieval.types import Answer, Article, CoverageStats, Turn
+
+if TYPE_CHECKING:
+    from retrieval.ingest import IngestReport
+    from retrieval.store import ArticleRecord
+
+
+class NewsService(Protocol):
+    """Answer questions about the coverage, grow it, and say what it holds."""
+
+    @property
+    def uses_llm(self) -> bool:
+        """Whether answers are written by an LLM (and `astream` streams text as it comes)."""
+        ...
+
+    def answer(
+        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
+    ) -> Answer:
+        """Answer from the coverage with checked citations, or decline."""
+        ...
+
+    def astream(
+        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
+    ) -> AsyncIterator[str | Answer]:
+        """Yield text deltas while an LLM writes, then the final verified Answer."""
+        ...
+
+    def brief(self, topic: str | None = None, *, as_of: date | None = None) -> Answer:
+        """The briefing: the newest (or, with a topic, the most relevant) articles, each
+        headline with its lead quoted and cited.
+
+        The default says briefings are not available; `Newsdesk` overrides it once briefings
+        exist (issue "Answers that answer"). Telegram's `/brief` plugs in as a feature module
+        (see `FEATURES` in bot/telegram/app.py).
+        """
+        raise NewsdeskError(
+            "brief() is not implemented by this service",
+            user_message="Briefings are not available in this version.",
+        )
+
+    def ingest(
+        self, paths: Sequence[str | Path], *, prune: bool = False, progress: bool = False
+    ) -> IngestReport:
+        """Ingest files and folders (.txt, .md, .jsonl)."""
+        ...
+
+    def ingest_articles(
+        self, articles: Iterable[Article], *, progress: bool = False
+    ) -> IngestReport:
+        """Ingest articles parsed elsewhere (fetched pages, feed items)."""
+        ...
+
+    def stats(self) -> CoverageStats:
+        """Count articles and chunks, list the outlets and the date range."""
+        ...
+
+    def latest(self, n: int = 10) -> Sequence[ArticleRecord]:
+        """The newest `n` dated articles, newest first."""
+        ...
+
+    def close(self) -> None:
+        """Release the index (and a local LLM server); the service is unusable after."""
+        ...
