@@ -159,10 +159,12 @@ async def test_follow_feeds_latest_unfollow_and_the_follower(
 
         # the feed gains an item between two polls: the follower ingests it on its own
         site.feed_version = 2
+        # the round counts once follow_once returns, a moment after the feed state is written
         await api.wait_for(
-            lambda: feed_ingested(settings, city) == 3, timeout=60, what="the follower's round"
+            lambda: feed_ingested(settings, city) == 3 and follower.rounds >= 1,
+            timeout=60,
+            what="the follower's round",
         )
-        assert follower.rounds >= 1
         flood = await reply(api, READER, "What did the fire chief ask residents to do?")
         assert "higher ground" in visible(flood) and site.url(FLOOD) in flood.text
         top = visible(await reply(api, READER, "/latest 1")).splitlines()
