@@ -12,7 +12,7 @@ from pathlib import Path
 from telegram import BotCommand, Update
 from telegram.ext import ContextTypes
 
-from bot.telegram.render import esc, render_sources
+from bot.telegram.render import esc, render_answer, render_sources
 from bot.telegram.send import reply_text, send_html
 from bot.telegram.services import Services
 from retrieval.config import Settings
@@ -30,6 +30,7 @@ COMMANDS = [
     BotCommand("ask", "Ask a question (in groups)"),
     BotCommand("sources", "Full sources of the last answer"),
     BotCommand("latest", "The newest articles in the coverage"),
+    BotCommand("brief", "A briefing: the newest coverage, or /brief TOPIC"),
 ]
 ADMIN_COMMANDS = [
     *COMMANDS,
@@ -46,7 +47,7 @@ HELP = (
     "(@{username} QUESTION), reply to one of my messages, or use /ask QUESTION.\n\n"
     "Every answer quotes the coverage and numbers its sources [n]; "
     "/sources shows them in full. Follow-up questions work.\n\n"
-    "<b>Commands</b>\n/start · /help · /ask · /sources · /latest"
+    "<b>Commands</b>\n/start · /help · /ask · /sources · /latest · /brief [topic]"
 )
 ADMIN_HELP = (
     "\n\n<b>Admins</b>\n/ingest URL (or reply to a file) · /follow FEED_URL · "
@@ -126,6 +127,17 @@ class Commands:
             await reply_text(update.message, "No answer in this chat yet: ask me something first.")
             return
         await send_html(context.bot, update.message.chat_id, render_sources(stored.citations))
+
+    async def on_brief(self, update: Update, context: Context) -> None:
+        """/brief [TOPIC or time phrase]: headlines and leads, cited, newest first."""
+        if update.message is None or not self._allowed(update):
+            return
+        brief = getattr(self.services.service, "brief", None)
+        if not callable(brief):
+            await reply_text(update.message, "Briefings are not available here.")
+            return
+        answer = await asyncio.to_thread(brief, " ".join(context.args or []))
+        await send_html(context.bot, update.message.chat_id, render_answer(answer))
 
     async def on_stats(self, update: Update, context: Context) -> None:
         """/stats (admins): questions today, refusal rate, latency p95, feedback."""

@@ -58,6 +58,7 @@ class Handlers:
         app.add_handler(CommandHandler("stats", cmd.on_stats, filters=new))
         app.add_handler(CommandHandler("ingest", cmd.on_ingest, filters=new))
         app.add_handler(CommandHandler("latest", cmd.on_latest, filters=new))
+        app.add_handler(CommandHandler("brief", cmd.on_brief, filters=new))
         app.add_handler(CommandHandler("follow", cmd.on_follow, filters=new))
         app.add_handler(CommandHandler("unfollow", cmd.on_unfollow, filters=new))
         app.add_handler(CommandHandler("feeds", cmd.on_feeds, filters=new))
