@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -221,6 +221,30 @@ class Newsdesk:
     def _brief(self, question: str, topic: str, as_of: date) -> tuple[Answer, list[Passage]]:
         self._maybe_refresh()
         return build_briefing(self, question, topic, as_of)
+
+    async def astream(
+        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
+    ) -> AsyncIterator[str | Answer]:
+        """Yield text deltas as an LLM writes, then the final verified Answer."""
+        import asyncio
+
+        if self.llm is None or briefing_topic(" ".join(question.split())) is not None:
+            yield await asyncio.to_thread(self.answer, question, history, as_of=as_of)
+            return
+        started = time.perf_counter()
+        q = self.check_question(question)
+        as_of = as_of or date.today()
+        standalone = await asyncio.to_thread(self.standalone, q, history)
+        window = parse_window(q, as_of) or parse_window(standalone, as_of)
+        result = await asyncio.to_thread(self.retrieve, standalone, as_of=as_of, window=window)
+        if not result.relevant:
+            yield self._finish(refusal(q, "llm"), q, standalone, as_of, result, started)
+            return
+        async for event in self.llm.astream(standalone, result.passages, as_of=as_of):
+            if isinstance(event, Answer):
+                yield self._finish(event, q, standalone, as_of, result, started)
+            else:
+                yield event
 
     def _finish(
         self,

@@ -177,8 +177,24 @@ STOPWORDS = frozenset((
 ))
 # fmt: on
 QUESTION_WORDS = frozenset(
-    ["what", "who", "whom", "whose", "which", "when", "where", "why", "how", "did", "does", "do", "is", "are", "was"]
-)
+    {
+        "what",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "when",
+        "where",
+        "why",
+        "how",
+        "did",
+        "does",
+        "do",
+        "is",
+        "are",
+        "was",
+    }
+)  # fmt: skip
 _IRREGULAR = {"said": "say", "says": "say", "told": "tell", "met": "meet", "won": "win"}
 
 

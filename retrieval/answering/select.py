@@ -89,16 +89,16 @@ def score_candidates(
     ctx_weight = WEIGHTS["context"] * (2.5 if ctx_stems and len(own) <= 1 else 1.0)
     ctx_total = sum(idf[st] for st in ctx_stems) or 1.0
     q_folded = f" {fold(spec.text + ' ' + context)} "
-    for i, (c, st) in enumerate(zip(cands, stems, strict=True)):
-        near = set(st)
+    for i, (c, sent_stems) in enumerate(zip(cands, stems, strict=True)):
+        near = set(sent_stems)
         for j in (i - 1, i + 1):
             if 0 <= j < len(cands) and cands[j].passage == c.passage:
                 near |= stems[j]
         low = c.text.lower()
         f = c.features
-        f["lexical"] = sum(idf[s] for s in q_stems & st) / total
+        f["lexical"] = sum(idf[s] for s in q_stems & sent_stems) / total
         f["nearby"] = sum(idf[s] for s in q_stems & near) / total
-        f["context"] = sum(idf[s] for s in ctx_stems & st) / ctx_total if ctx_stems else 0.0
+        f["context"] = sum(idf[s] for s in ctx_stems & sent_stems) / ctx_total if ctx_stems else 0.0
         f["names"] = (
             sum(term_in(t, low) for t in spec.names) / len(spec.names) if spec.names else 0.0
         )

@@ -158,7 +158,9 @@ def summarize(checks: Sequence[QuizCheck]) -> dict[str, float | int]:
     }
 
 
-def refusal_scores(answerable: Sequence[QuizCheck], unanswerable: Sequence[QuizCheck]) -> dict:
+def refusal_scores(
+    answerable: Sequence[QuizCheck], unanswerable: Sequence[QuizCheck]
+) -> dict[str, float | None]:
     """Refusal precision (declines that were right) and recall (unanswerable declined)."""
     wrong = sum(c.refused for c in answerable)
     right = sum(c.refused for c in unanswerable)

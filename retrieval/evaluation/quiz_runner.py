@@ -45,12 +45,10 @@ class QuizEval:
         held = set(self.held_out)
         out: dict[str, Any] = {"held_out_weeks": self.held_out, "parts": {}}
         for part in self.parts:
-            keep = {
-                "all": lambda c: True,
-                "held-out": lambda c: c.week in held,
-                "tuning": lambda c: c.week not in held,
-            }[part]
-            sets = {name: [c for c in cs if keep(c)] for name, cs in self.checks.items()}
+            sets = {
+                name: [c for c in cs if part == "all" or (c.week in held) == (part == "held-out")]
+                for name, cs in self.checks.items()
+            }
             row: dict[str, Any] = {name: summarize(cs) for name, cs in sets.items() if cs}
             if sets.get("answerable") and sets.get("off-topic"):
                 row["refusal"] = refusal_scores(sets["answerable"], sets["off-topic"])
