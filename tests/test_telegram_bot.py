@@ -79,6 +79,9 @@ class CountingService:
     def latest(self, n: int) -> list[Any]:
         return self.inner.latest(n)
 
+    def brief(self, topic: str = "") -> Answer:
+        return self.inner.brief(topic)
+
 
 @pytest.fixture(scope="session")
 def newsdesk(
@@ -364,6 +367,21 @@ async def test_photo_sources_buttons_and_commands(
     assert "Try" in start and "/ask" in start
     assert "1 questions answered" in stats and "👍 1" in stats
     assert texts[7].startswith("How to ask") and f"@{BOT} QUESTION" in texts[7]
+
+
+async def test_brief_lists_headlines_with_lead_quotes(
+    tmp_path: Path, api: FakeBotAPI, service: CountingService
+) -> None:
+    async with running(make_settings(tmp_path, api), service, api):
+        api.push_text(8, "/brief")
+        api.push_text(8, "/brief Macron")
+        await api.wait_messages(8, 2)
+    for sent in api.messages(8):
+        assert "<blockquote" in sent.text  # the lead is quoted once, as a blockquote
+        text = visible(sent)
+        assert "Ukraine Never Asked For Foreign Troops" in text and "[1]" in text
+        assert text.count("has never asked for Western troops") == 1
+        assert "doesn't say" not in text
 
 
 async def test_restart_keeps_history_for_follow_ups(
