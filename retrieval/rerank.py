@@ -34,10 +34,13 @@ WEIGHTS: dict[str, float] = {
 
 
 def features(
-    spec: QuestionSpec, item: Scored, top: float, window: tuple[date, date] | None
+    spec: QuestionSpec,
+    item: Scored,
+    top: float,
+    window: tuple[date, date] | None,
+    weights: dict[str, float],
 ) -> dict[str, float]:
     """The evidence one chunk offers for the question (each feature in 0..1)."""
-    weights = term_weights(spec)
     title = str(item.meta.get("title") or "")
     text = item.text
     spans = split_sentences(text)
@@ -76,9 +79,10 @@ def rerank(
     if not head:
         return []
     top = max(i.score for i in head)
+    weights = term_weights(spec)
     scored = []
     for item in head:
-        f = features(spec, item, top, window)
+        f = features(spec, item, top, window, weights)
         score = sum(WEIGHTS[name] * value for name, value in f.items())
         scored.append(dataclasses.replace(item, score=score))
     scored.sort(key=lambda i: i.score, reverse=True)

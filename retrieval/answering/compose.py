@@ -13,6 +13,7 @@ from retrieval.types import Answer, AnswerMode, Citation, Passage
 
 MAX_QUOTES = 3
 CLOSE = 0.85  # a further sentence is quoted when it scores this close to the best
+NEIGHBOUR = 0.75  # ... or this close when it follows the best one (they read as one quote)
 _CONTINUES = re.compile(r"^\W*(he|she|they|it|this|that|the minister|the president)\b", re.I)
 _NAMED = re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+")
 
@@ -66,6 +67,9 @@ def choose(ranked: Sequence[Candidate], spec: QuestionSpec) -> list[Candidate]:
     """The sentences to quote: the best (with what it needs to read whole), then close ones."""
     best = ranked[0]
     chosen = _expand(best, ranked, spec)
+    nxt = _next(chosen[-1], ranked)
+    if nxt is not None and nxt.score >= NEIGHBOUR * best.score and len(chosen) < MAX_QUOTES:
+        chosen.append(nxt)
     for s in ranked[1:]:
         if len(chosen) >= MAX_QUOTES or s.score < CLOSE * best.score:
             break
