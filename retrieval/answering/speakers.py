@@ -15,7 +15,9 @@ _INVERTED = re.compile(
     r"(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'.-]*)*)"
 )
 _VERB = re.compile(rf"\b(?:{_VERBS})\b")
-_ACCORDING = re.compile(r"\baccording to\s+(?P<who>(?:the\s+)?[\w’'.-]+(?:\s+[\w’'.-]+){0,6})", re.I)
+_ACCORDING = re.compile(
+    r"\baccording to\s+(?P<who>(?:the\s+)?[\w’'.-]+(?:\s+[\w’'.-]+){0,6})", re.I
+)
 _QUOTED_AS = re.compile(r"(?P<who>[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*)\s+(?:was|were)\s+quoted")
 _CLAUSE = re.compile(r"[,;:“”\"—–()]|\b(?:and|but|which|who|that|because|while|as|when|if)\b")
 # Words between a speaker and the verb: "Macron earlier on March 5 said", "X has also said"
