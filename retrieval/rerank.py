@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import date
 
 from retrieval.answering.evidence import coverage, term_weights
 from retrieval.answering.question import QuestionSpec
@@ -29,7 +28,6 @@ WEIGHTS: dict[str, float] = {
     "sentence": 0.5,  # ... in its best sentence
     "names": 0.3,  # share of the question's named terms in the chunk
     "subject": 0.4,  # the subject of "what did X say" / "who is X" speaks or is named
-    "window": 0.3,  # published inside the question's time phrase ("this week")
 }
 
 
@@ -37,7 +35,6 @@ def features(
     spec: QuestionSpec,
     item: Scored,
     top: float,
-    window: tuple[date, date] | None,
     weights: dict[str, float],
 ) -> dict[str, float]:
     """The evidence one chunk offers for the question (each feature in 0..1)."""
@@ -53,16 +50,12 @@ def features(
         subject = max(speaker_matches(spec.subject_stems, w, spec.names) for w in who)
         if not subject and spec.who_is:
             subject = 0.7 * float(all(term_in(t, low) for t in spec.names or [spec.subject]))
-    published = _published(item)
     return {
         "fused": item.score / top if top > 0 else 0.0,
         "coverage": coverage(weights, content_stems(f"{title}\n{text}")),
         "sentence": sent_cov,
         "names": sum(term_in(t, low) for t in spec.names) / len(spec.names) if spec.names else 0.0,
         "subject": subject,
-        "window": float(
-            window is not None and published is not None and window[0] <= published <= window[1]
-        ),
     }
 
 
@@ -71,7 +64,6 @@ def rerank(
     items: Sequence[Scored],
     *,
     k: int,
-    window: tuple[date, date] | None = None,
     pool: int = POOL,
 ) -> list[Scored]:
     """The best `k` chunks after re-scoring the first `pool`, at most MAX_PER_DOC per article."""
@@ -82,7 +74,7 @@ def rerank(
     weights = term_weights(spec)
     scored = []
     for item in head:
-        f = features(spec, item, top, window, weights)
+        f = features(spec, item, top, weights)
         score = sum(WEIGHTS[name] * value for name, value in f.items())
         scored.append(dataclasses.replace(item, score=score))
     scored.sort(key=lambda i: i.score, reverse=True)
@@ -97,10 +89,3 @@ def rerank(
         if len(out) >= k:
             break
     return out
-
-
-def _published(item: Scored) -> date | None:
-    try:
-        return date.fromisoformat(str(item.meta.get("published") or "")) or None
-    except ValueError:
-        return None

@@ -132,28 +132,18 @@ class Newsdesk:
     ) -> RetrievalResult:
         """Find the top passages and decide whether they are relevant.
 
-        A time phrase ("this week") prefers reporting inside its window without hiding the
-        rest: the window's own search is merged with the plain one and the re-ranker gives
-        in-window chunks a bonus. `exclude` drops those documents (the evaluation's
-        removed set).
+        `window` keeps only reporting published inside it (a time phrase such as "this
+        week"); `exclude` drops those documents (the evaluation's removed set).
         """
         timings: dict[str, float] = {}
         t = time.perf_counter()
         self._maybe_refresh()
-        items = self.retriever.search(query, as_of=as_of, timings=timings)
-        if window is not None:
-            inside = self.retriever.search(query, as_of=as_of, window=window)
-            seen = {i.chunk_id for i in items}
-            items = sorted(
-                items + [i for i in inside if i.chunk_id not in seen],
-                key=lambda i: i.score,
-                reverse=True,
-            )
+        items = self.retriever.search(query, as_of=as_of, window=window, timings=timings)
         if exclude:
             items = [i for i in items if str(i.meta.get("doc_id")) not in exclude]
         spec = analyse(query)
         t_rank = time.perf_counter()
-        top = rerank(spec, items, k=self.settings.top_k, window=window)
+        top = rerank(spec, items, k=self.settings.top_k)
         timings["rerank_ms"] = (time.perf_counter() - t_rank) * 1000
         self.retriever.similarity(query, top)
         passages = [to_passage(i) for i in top]
@@ -187,6 +177,17 @@ class Newsdesk:
         standalone = self.standalone(q, history)
         window = parse_window(q, as_of) or parse_window(standalone, as_of)
         result = self.retrieve(standalone, as_of=as_of, window=window, exclude=exclude)
+        note = ""
+        if window and not result.relevant:
+            # Nothing inside the time phrase's window: the phrase may date the event, not
+            # the reporting ("a baseball card from 1952"); try all the coverage, and say so.
+            wider = self.retrieve(standalone, as_of=as_of, exclude=exclude)
+            if wider.relevant:
+                result = wider
+                note = (
+                    f"Nothing from {format_date(window[0])} to {format_date(window[1])} "
+                    "answers this; this is from other reporting."
+                )
         logger.debug("retrieval for %r: %s", standalone, result.reason)
         if not result.relevant:
             ans = refusal(q, "llm" if self.llm else "extractive")
@@ -202,6 +203,8 @@ class Newsdesk:
             ans = extractive_answer(
                 q if context else standalone, result.passages, as_of=as_of, context=context
             )
+        if note and not ans.refused:
+            ans.note = note
         return self._finish(ans, q, standalone, as_of, result, started), result
 
     def brief(self, topic: str = "", *, as_of: date | None = None) -> Answer:
