@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from retrieval.answering.compose import choose, compose, format_date, refusal
+from retrieval.answering.compose import choose, compose_answer, format_date, refusal
 from retrieval.answering.question import QuestionSpec, analyse
 from retrieval.answering.select import Candidate, score_candidates
 from retrieval.types import Answer, AnswerMode, Passage
@@ -39,4 +39,4 @@ def extractive_answer(
     ranked = score_candidates(spec, passages, context)
     if not ranked or ranked[0].score < MIN_SCORE:
         return refusal(question, mode)
-    return compose(question, passages, choose(ranked, spec), as_of=as_of, mode=mode)
+    return compose_answer(question, passages, choose(ranked, spec), as_of=as_of, mode=mode)

@@ -12,7 +12,7 @@ from retrieval.text import open_quotation
 from retrieval.types import Answer, AnswerMode, Citation, Passage
 
 MAX_QUOTES = 3
-CLOSE = 0.85  # a further sentence is quoted when it scores this close to the best
+CLOSE = 0.8  # a further sentence is quoted when it scores this close to the best
 NEIGHBOUR = 0.75  # ... or this close when it follows the best one (they read as one quote)
 _CONTINUES = re.compile(r"^\W*(he|she|they|it|this|that|the minister|the president)\b", re.I)
 _NAMED = re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+")
@@ -99,7 +99,7 @@ def whole_quote(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def compose(
+def compose_answer(
     question: str,
     passages: Sequence[Passage],
     chosen: Sequence[Candidate],

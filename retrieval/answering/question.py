@@ -133,8 +133,11 @@ def analyse(question: str) -> QuestionSpec:
         spec.kind = "speech"
     elif who and _is_name(who["subject"]) and (q.lower().startswith("who") or spec.names):
         spec.subject, spec.who_is = _clean_subject(who["subject"]), True
-    if not spec.wants_speech and set(spec.stems) & STANCE and kind in ("person", "thing"):
-        spec.wants_speech = True  # "who criticized that?", "how did X react?"
+    own = [st for st in spec.stems if st not in STANCE]
+    if not spec.wants_speech and set(spec.stems) & STANCE and len(own) <= 2:
+        # "who criticized that?", "how did Russia react?": short questions about a stance are
+        # answered by a statement; a long quiz question that mentions criticism is not
+        spec.wants_speech = kind in ("person", "thing")
     spec.subject_stems = content_stems(spec.subject)
     return spec
 
