@@ -19,6 +19,7 @@ from bot.render import render_answer
 from retrieval.config import Settings
 from retrieval.errors import IndexInUseError, NewsdeskError
 from retrieval.service import Newsdesk
+from retrieval.types import Answer
 
 logger = logging.getLogger(__name__)
 
@@ -72,11 +73,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         answer = svc.answer(" ".join(args.question), as_of=args.as_of)
     finally:
         svc.close()
-    if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
-    else:
-        print(render_answer(answer))
-    return 0
+    return _print_answer(answer, as_json=args.json)
 
 
 def cmd_brief(args: argparse.Namespace, settings: Settings) -> int:
@@ -86,7 +83,11 @@ def cmd_brief(args: argparse.Namespace, settings: Settings) -> int:
         answer = svc.brief(" ".join(args.topic), as_of=args.as_of)
     finally:
         svc.close()
-    if args.json:
+    return _print_answer(answer, as_json=args.json)
+
+
+def _print_answer(answer: Answer, *, as_json: bool) -> int:
+    if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
         print(render_answer(answer))

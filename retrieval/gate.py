@@ -78,8 +78,8 @@ def judge(
     prob = 1 / (1 + math.exp(-z))
     summary = ", ".join(f"{k} {v:.2f}" for k, v in f.items())
     if spec.names and f["names"] == 0:
-        missing = ", ".join(spec.names)
-        return Verdict(False, prob, f"not in the coverage: {missing} ({summary})", f)
+        names = ", ".join(spec.names)
+        return Verdict(False, prob, f"not in the coverage: {names} ({summary})", f)
     if prob < THRESHOLD:
         missing = [t for t in spec.names if not term_in(t, _all_text(passages))]
         why = f"not in the coverage: {', '.join(missing)}" if missing else "too little evidence"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from retrieval.answering.question import QuestionSpec
-from retrieval.text import content_stems, stem, words
+from retrieval.text import stem, words
 
 # Words that occur in much of any news corpus: matching one is weak evidence.
 GENERIC = frozenset(
@@ -136,8 +136,3 @@ def coverage(weights: Mapping[str, float], stems: Iterable[str]) -> float:
         return 0.0
     have = set(stems)
     return sum(w for st, w in weights.items() if st in have) / total
-
-
-def text_coverage(weights: Mapping[str, float], text: str) -> float:
-    """Weighted share of the question's stems that occur in `text`."""
-    return coverage(weights, content_stems(text))

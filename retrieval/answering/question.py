@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from retrieval.text import SPEECH_VERBS, content_stems, named_terms, stem, words
+from retrieval.text import content_stems, named_terms, stem, words
 
 AnswerType = Literal["person", "place", "org", "date", "number", "speech", "thing"]
 
@@ -53,7 +53,6 @@ _SAY = re.compile(
     re.I,
 )
 _WHO_IS = re.compile(r"^\s*(?:who|what)(?:'s| is| was| are| were) (?P<subject>[^?]+?)\??\s*$", re.I)
-_FIRST = re.compile(r"^\W*(\w+)(?:\W+(\w+))?(?:\W+(\w+))?")
 # Verbs of judging or reacting: their answer is usually an attributed statement.
 STANCE = frozenset(
     stem(w)
@@ -156,8 +155,3 @@ def _clean_subject(subject: str) -> str:
     s = re.split(r"\b(?:about|on|regarding|of the|after|when|in response)\b", subject)[0]
     s = re.sub(r"^(?:the|a|an)\s+", "", s.strip(" ,"), flags=re.I)
     return s.strip(" ,'\"")
-
-
-def is_speech_verb(word: str) -> bool:
-    """Whether a lower-case word attributes speech ("said", "told", "added")."""
-    return word in SPEECH_VERBS
