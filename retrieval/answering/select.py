@@ -116,8 +116,8 @@ def score_candidates(
         c.score += (ctx_weight - WEIGHTS["context"]) * f["context"]
         if not spec.wants_speech:
             c.score -= WEIGHTS["speaker"] * f["speaker"] * 0.5 * (not spec.who_is)
-        else:  # stance questions are answered by attributed statements
-            c.score += 0.25 if c.speaker else 0.1 * f["speech"]
+        else:  # "what did X say", "who criticized that?": answered by attributed statements
+            c.score += 0.25 if c.speaker else 0.1 * f["speech"] - 0.2
         if _BOILERPLATE.search(c.text) or len(c.text) < 25:
             c.score -= 0.5
         c.score -= LENGTH_PENALTY * max(0, len(c.text) - LONG) / 100
