@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from retrieval.errors import NewsdeskError
 from retrieval.types import Answer, Article, CoverageStats, Turn
 
 if TYPE_CHECKING:
@@ -45,16 +44,9 @@ class NewsService(Protocol):
 
     def brief(self, topic: str | None = None, *, as_of: date | None = None) -> Answer:
         """The briefing: the newest (or, with a topic, the most relevant) articles, each
-        headline with its lead quoted and cited.
-
-        The default says briefings are not available; `Newsdesk` overrides it once briefings
-        exist (issue "Answers that answer"). Telegram's `/brief` plugs in as a feature module
-        (see `FEATURES` in bot/telegram/app.py).
-        """
-        raise NewsdeskError(
-            "brief() is not implemented by this service",
-            user_message="Briefings are not available in this version.",
-        )
+        headline with its lead quoted and cited, newest first; a time phrase in `topic`
+        limits it to that window."""
+        ...
 
     def ingest(
         self, paths: Sequence[str | Path], *, prune: bool = False, progress: bool = False

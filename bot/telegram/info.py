@@ -31,7 +31,7 @@ HELP = (
     "(@{username} QUESTION), reply to one of my messages, or use /ask QUESTION.\n\n"
     "Every answer quotes the coverage and numbers its sources [n]; "
     "/sources shows them in full. Follow-up questions work.\n\n"
-    "<b>Commands</b>\n/start · /help · /ask · /sources · /latest"
+    "<b>Commands</b>\n/start · /help · /ask · /sources · /latest · /brief [topic]"
 )
 ADMIN_HELP = (
     "\n\n<b>Admins</b>\n/ingest URL (or reply to a file) · /follow FEED_URL · "
