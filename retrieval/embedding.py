@@ -65,6 +65,11 @@ class OnnxMiniLM:
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         # Pad to the longest text of each batch, not to a fixed length: far less work.
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        # Counting needs no truncation or padding; those are settings of a tokenizer, so
+        # counting gets its own rather than switching the embedder's while it may be in use.
+        self._counter = Tokenizer.from_file(str(tok_path))
+        self._counter.no_truncation()  # tokenizer.json itself truncates and pads to 128
+        self._counter.no_padding()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
@@ -82,11 +87,7 @@ class OnnxMiniLM:
 
     def count_tokens(self, text: str) -> int:
         """Return the number of model tokens of `text` (without truncation)."""
-        self._tokenizer.no_truncation()
-        try:
-            return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
-        finally:
-            self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Embed texts in batches; returns an (n, 384) float32 array of unit vectors."""

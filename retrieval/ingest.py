@@ -77,7 +77,12 @@ def embed_text(article: Article, chunk: Chunk) -> str:
 
 
 class Ingestor:
-    """Writes articles into a Store; one instance per run."""
+    """Writes articles into a Store; one instance per run.
+
+    `publish` is called once the registry holds every change and before anything a reader
+    may still use is deleted: the service publishes the new registry and lexical index to
+    its readers there and waits until no search reads the old ones.
+    """
 
     def __init__(
         self,
@@ -86,27 +91,30 @@ class Ingestor:
         *,
         count_tokens: Callable[[str], int] | None = None,
         progress: bool = False,
+        publish: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.count_tokens = count_tokens
         self.progress = progress and sys.stderr.isatty()
+        self.publish = publish
         self.report = IngestReport()
         self._pending: list[tuple[Article, str, list[Chunk]]] = []
         self._pending_chunks = 0
         self._seen: set[str] = set()
+        self._replaced: list[tuple[str, str]] = []  # (doc id, version kept) after publish
+        self._gone: list[str] = []  # pruned articles whose chunks go after publish
 
     def run_paths(self, paths: Sequence[Path], *, prune: bool = False) -> IngestReport:
         """Ingest files and folders; with `prune`, drop articles whose source is gone."""
         roots = [p.resolve() for p in paths]
         items = (item for f, root in iter_paths(roots) for item in parse_file(f, root))
-        self.run(items)
-        if prune:
-            self._prune(roots)
-        return self.report
+        return self.run(items, prune_roots=roots if prune else None)
 
-    def run(self, items: Iterable[Article | Problem]) -> IngestReport:
-        """Ingest parsed articles (and record problems) under the writer lock."""
+    def run(
+        self, items: Iterable[Article | Problem], *, prune_roots: Sequence[Path] | None = None
+    ) -> IngestReport:
+        """Ingest parsed articles (and record problems) as the one writer."""
         started = time.perf_counter()
         with self.store.writing():
             interrupted = self._dirty_marker(True)
@@ -119,7 +127,14 @@ class Ingestor:
                     continue
                 self._add(item)
             self._flush()
-            if interrupted or self.report.updated:
+            if prune_roots is not None:
+                self._prune(prune_roots)
+            if self.publish is not None:
+                self.publish()
+            for doc_id, version in self._replaced:
+                self.store.delete_stale_chunks(doc_id, version)
+            self.store.delete_chunks_of(self._gone)
+            if interrupted:  # chunks an interrupted run added but never registered
                 self.report.swept = self.store.sweep(self.store.registry())
             self._dirty_marker(False)
         self.report.seconds = time.perf_counter() - started
@@ -176,7 +191,7 @@ class Ingestor:
         for article, version, chunks in self._pending:
             old = self._registry.get(article.doc_id)
             if old is not None:
-                self.store.delete_stale_chunks(article.doc_id, version)
+                self._replaced.append((article.doc_id, version))
                 self.report.updated += 1
             else:
                 self.report.new += 1
@@ -194,9 +209,8 @@ class Ingestor:
             and not rec.source.startswith(("http://", "https://"))
             and any(_under(rec.source.split("#", 1)[0], root) for root in roots)
         ]
-        if gone:
-            with self.store.writing():
-                self.store.delete_articles(gone)
+        self.store.delete_records(gone)
+        self._gone = gone
         self.report.pruned = len(gone)
 
     def _dirty_marker(self, on: bool) -> bool:

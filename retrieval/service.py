@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrieval.config import Settings
 from retrieval.embedding import Embedder, OnnxMiniLM, OpenAIEmbedder
-from retrieval.errors import InputRejectedError
+from retrieval.errors import InputRejectedError, NewsdeskError
 from retrieval.extractive import extractive_answer, format_date, refusal
 from retrieval.gate import relevance
 from retrieval.ingest import Ingestor, IngestReport
@@ -69,6 +70,7 @@ class Newsdesk:
         self.retriever = HybridRetriever(store, embedder, recency_days=settings.recency_days)
         self.llm = llm
         self._refreshed = time.monotonic()
+        self._refreshing = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, *, with_llm: bool = True) -> Newsdesk:
@@ -86,15 +88,27 @@ class Newsdesk:
         """Pick up writes made by others without re-reading the registry on every question.
 
         A local index cannot change under us: writers need the exclusive lock, and our own
-        ingests refresh when they finish. A Chroma server may be written by other hosts, so
-        it is re-checked at most every REMOTE_REFRESH_SECONDS.
+        ingests publish when they finish. A Chroma server may be written by other hosts, so
+        it is re-checked at most every REMOTE_REFRESH_SECONDS, in the background: the
+        question asked meanwhile is answered from the current view, never kept waiting.
         """
         if self.settings.chroma_host is None:
             return
         now = time.monotonic()
-        if now - self._refreshed >= REMOTE_REFRESH_SECONDS:
-            self._refreshed = now
+        if now - self._refreshed < REMOTE_REFRESH_SECONDS or not self._refreshing.acquire(
+            blocking=False
+        ):
+            return
+        self._refreshed = now
+        threading.Thread(target=self._refresh_in_background, daemon=True).start()
+
+    def _refresh_in_background(self) -> None:
+        try:
             self.retriever.refresh()
+        except NewsdeskError as exc:  # the server is down: keep answering from the last view
+            logger.warning("could not refresh from Chroma: %s", exc)
+        finally:
+            self._refreshing.release()
 
     # --- questions ---------------------------------------------------------------------------
 
@@ -231,15 +245,19 @@ class Newsdesk:
 
     def _ingestor(self, progress: bool) -> Ingestor:
         counter: Any = getattr(self.embedder, "count_tokens", None)
-        return Ingestor(self.store, self.embedder, count_tokens=counter, progress=progress)
+        return Ingestor(
+            self.store,
+            self.embedder,
+            count_tokens=counter,
+            progress=progress,
+            publish=self.retriever.publish,
+        )
 
     def rebuild(self) -> None:
         """Drop the index so the next ingest rebuilds it."""
         with self.store.writing():
             self.store.rebuild()
-        self.retriever = HybridRetriever(
-            self.store, self.embedder, recency_days=self.settings.recency_days
-        )
+            self.retriever.publish()
 
     def stats(self) -> CoverageStats:
         """Count articles and chunks, list outlets and the date range."""
@@ -264,4 +282,5 @@ class Newsdesk:
         """Release the index lock and stop a local LLM server if one was started."""
         if self.llm is not None:
             self.llm.close()
+        self.retriever.close()
         self.store.close()

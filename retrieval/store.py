@@ -2,15 +2,15 @@
 
 Readers only trust a chunk whose `version` equals its article's version in the registry, so a
 changed article is swapped by (1) adding the new chunks, (2) flipping the registry record,
-(3) deleting the old chunks: at no moment is it missing or doubled.
+(3) deleting the old chunks once no search reads the old registry: at no moment is it missing
+or doubled. One writer at a time: a thread lock inside a process, file locks between them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
-import os
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from retrieval.config import Settings
-from retrieval.errors import IndexInUseError, IndexMismatchError, StoreUnavailableError
+from retrieval.errors import IndexMismatchError, NewsdeskError, StoreUnavailableError
+from retrieval.locks import IndexLock
 from retrieval.types import Article, Chunk
 
 logger = logging.getLogger(__name__)
@@ -57,32 +58,14 @@ def _date(value: Any) -> date | None:
         return None
 
 
-class IndexLock:
-    """An advisory file lock: shared for readers, exclusive for the one writer."""
+def _chroma_error(exc: Exception) -> bool:
+    """Whether `exc` is a Chroma or transport failure we know (not a bug of ours)."""
+    import chromadb.errors
+    import httpx
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._path = path
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        self._mode = 0
-
-    def acquire(self, exclusive: bool) -> None:
-        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-        if mode == self._mode:
-            return
-        try:
-            fcntl.flock(self._fd, mode | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IndexInUseError(f"{self._path} is locked by another process") from None
-        self._mode = mode
-
-    def release(self) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-        self._mode = 0
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            os.close(self._fd)
+    return isinstance(
+        exc, httpx.TransportError | chromadb.errors.InternalError | chromadb.errors.NotFoundError
+    )
 
 
 class Store:
@@ -95,6 +78,9 @@ class Store:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.lock = IndexLock(settings.data_dir / "index.lock")
         self.lock.acquire(exclusive=False)
+        # One writer thread at a time; re-entrant so a write may call another write.
+        self._writer = threading.RLock()
+        self._write_depth = 0
         try:
             self.client = self._connect(settings)
             self._open_collections()
@@ -116,13 +102,8 @@ class Store:
                 path=str(settings.data_dir / "chroma"), settings=chroma_settings
             )
         except Exception as exc:
-            where = (
-                f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
-                if settings.chroma_host
-                else f"the index in {settings.data_dir}"
-            )
             raise StoreUnavailableError(
-                f"cannot open Chroma: {exc}", user_message=f"Cannot open {where}: {exc}"
+                f"cannot open Chroma: {exc}", user_message=f"Cannot open {self.where()}: {exc}"
             ) from exc
 
     @property
@@ -132,6 +113,34 @@ class Store:
     @property
     def articles_name(self) -> str:
         return f"{self.settings.collection}_articles"
+
+    def where(self) -> str:
+        """The index for a user: the Chroma server or the data dir."""
+        if self.settings.chroma_host:
+            return f"the Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port}"
+        return f"the index in {self.settings.data_dir}"
+
+    @contextlib.contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        """Turn the Chroma failures we know into StoreUnavailableError with a user message."""
+        try:
+            yield
+        except NewsdeskError:
+            raise
+        except Exception as exc:
+            if not _chroma_error(exc):
+                raise
+            raise StoreUnavailableError(
+                f"Chroma {action} failed: {type(exc).__name__}: {exc}",
+                user_message=(
+                    f"The coverage index is not reachable right now ({self.where()} did not "
+                    "answer). Please try again in a moment."
+                ),
+            ) from exc
+
+    def lexical_dir(self) -> Path:
+        """Where this collection's lexical index lives (always on local disk)."""
+        return self.settings.data_dir / "lexical" / self.settings.collection
 
     def _open_collections(self) -> None:
         self.chunks = self.client.get_or_create_collection(
@@ -162,16 +171,17 @@ class Store:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
-        """Hold the exclusive writer lock for the duration of a write."""
-        self.lock.acquire(exclusive=True)
-        try:
-            yield
-        finally:
-            # Back to a reader's shared lock; if another writer slipped in, hold none.
+        """Be the one writer: other threads wait their turn, other processes get IndexInUseError."""
+        with self._writer:
+            if self._write_depth == 0:
+                self.lock.acquire(exclusive=True)
+            self._write_depth += 1
             try:
-                self.lock.acquire(exclusive=False)
-            except IndexInUseError:
-                self.lock.release()
+                yield
+            finally:
+                self._write_depth -= 1
+                if self._write_depth == 0:
+                    self.lock.acquire(exclusive=False)
 
     def rebuild(self) -> None:
         """Drop both collections and create them anew for the current model."""
@@ -242,13 +252,17 @@ class Store:
         """Delete chunks of older versions of one article."""
         self.chunks.delete(where={"$and": [{"doc_id": doc_id}, {"version": {"$ne": keep_version}}]})
 
-    def delete_articles(self, doc_ids: Sequence[str]) -> None:
-        """Remove articles: registry first (readers stop seeing them), then their chunks."""
+    def delete_records(self, doc_ids: Sequence[str]) -> None:
+        """Drop articles from the registry (their chunks go later, with delete_chunks_of)."""
         step = self.max_batch()
         for s in range(0, len(doc_ids), step):
-            part = list(doc_ids[s : s + step])
-            self.articles.delete(ids=part)
-            self.chunks.delete(where={"doc_id": {"$in": part}})
+            self.articles.delete(ids=list(doc_ids[s : s + step]))
+
+    def delete_chunks_of(self, doc_ids: Sequence[str]) -> None:
+        """Delete every chunk of the given articles."""
+        step = self.max_batch()
+        for s in range(0, len(doc_ids), step):
+            self.chunks.delete(where={"doc_id": {"$in": list(doc_ids[s : s + step])}})
 
     def sweep(self, registry: dict[str, ArticleRecord]) -> int:
         """Delete chunks no registry record vouches for (left by an interrupted ingest)."""
@@ -265,8 +279,69 @@ class Store:
 
     # --- reading -----------------------------------------------------------------------------
 
+    def query(
+        self, vector: np.ndarray, n: int, window: tuple[date, date] | None = None
+    ) -> list[tuple[str, str, dict[str, Any], float]]:
+        """The n nearest chunks as (chunk id, text, metadata, cosine distance)."""
+        with self._guard("query"):
+            res = self.chunks.query(
+                query_embeddings=[vector.tolist()],
+                n_results=n,
+                where=_window_where(window),
+                include=["documents", "metadatas", "distances"],
+            )
+        ids = res["ids"][0] if res["ids"] else []
+        docs = (res.get("documents") or [[]])[0] or []
+        metas = (res.get("metadatas") or [[]])[0] or []
+        dists = (res.get("distances") or [[]])[0] or []
+        return [
+            (cid, doc or "", dict(meta or {}), float(dist))
+            for cid, doc, meta, dist in zip(ids, docs, metas, dists, strict=False)
+        ]
+
+    def get_chunks(
+        self, ids: Sequence[str], *, embeddings: bool = False
+    ) -> list[tuple[str, str, dict[str, Any], Any]]:
+        """(chunk id, text, metadata, vector or None) of the given chunks that exist."""
+        if not ids:
+            return []
+        include = ["documents", "metadatas", *(["embeddings"] if embeddings else [])]
+        with self._guard("get"):
+            got = self.chunks.get(ids=list(ids), include=include)
+        docs = got.get("documents") or []
+        metas = got.get("metadatas") or []
+        vecs = got.get("embeddings")
+        return [
+            (
+                cid,
+                docs[i] or "" if i < len(docs) else "",
+                dict(metas[i] or {}) if i < len(metas) else {},
+                vecs[i] if vecs is not None and i < len(vecs) else None,
+            )
+            for i, cid in enumerate(got["ids"])
+        ]
+
+    def chunks_of(self, doc_ids: Sequence[str]) -> list[tuple[str, str, dict[str, Any]]]:
+        """(chunk id, text, metadata) of every stored chunk of the given articles."""
+        if not doc_ids:
+            return []
+        with self._guard("get"):
+            got = self.chunks.get(
+                where={"doc_id": {"$in": list(doc_ids)}}, include=["documents", "metadatas"]
+            )
+        docs = got.get("documents") or []
+        metas = got.get("metadatas") or []
+        return [
+            (cid, doc or "", dict(meta or {}))
+            for cid, doc, meta in zip(got["ids"], docs, metas, strict=False)
+        ]
+
     def registry(self) -> dict[str, ArticleRecord]:
         """Return every article record by doc id."""
+        with self._guard("get"):
+            return self._registry()
+
+    def _registry(self) -> dict[str, ArticleRecord]:
         out: dict[str, ArticleRecord] = {}
         offset = 0
         while True:
@@ -316,6 +391,17 @@ class Store:
 
     def close(self) -> None:
         self.lock.close()
+
+
+def _window_where(window: tuple[date, date] | None) -> dict[str, Any] | None:
+    if window is None:
+        return None
+    return {
+        "$and": [
+            {"published_ord": {"$gte": window[0].toordinal()}},
+            {"published_ord": {"$lte": window[1].toordinal()}},
+        ]
+    }
 
 
 def chunk_id(doc_id: str, version: str, index: int) -> str:

@@ -1,0 +1,182 @@
+"""Live phase: one new article ingested while a reader thread keeps asking questions.
+
+    python -m benchmarks.live --data-dir DIR [--questions FILE] [--json-only]
+
+Opens the index in DIR (as the bot does), answers questions in a loop on a reader thread,
+ingests one new one-chunk article meanwhile and prints one JSON object: the ingest time for
+the article, reader latency before and during the ingest (p50 / p95 / max), peak RSS before
+and after the ingest. The article is removed again afterwards (unless --keep), so the index is
+left as it was and runs can be repeated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import threading
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from retrieval.config import Settings
+from retrieval.service import Newsdesk
+from retrieval.types import Article
+
+REPO = Path(__file__).resolve().parent.parent
+RTQA_QUESTIONS = REPO.parent / "shared" / "eval" / "realtimeqa" / "questions_dev.jsonl"
+SEED_QUESTIONS = REPO / "tests" / "fixtures" / "seed_dev_qa.jsonl"
+LIVE_DOC_ID = "bench_live_article"
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _summary(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"n": 0}
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "n": len(values),
+        "p50_ms": round(statistics.median(values), 1),
+        "p95_ms": round(p95, 1),
+        "max_ms": round(max(values), 1),
+    }
+
+
+def load_questions(path: Path, n: int) -> list[tuple[str, date | None]]:
+    """(question, as-of date) pairs from RealTime QA or seed QA lines."""
+    out: list[tuple[str, date | None]] = []
+    for line in path.open(encoding="utf-8"):
+        rec = json.loads(line)
+        text = rec.get("question_sentence") or rec.get("question")
+        day = str(rec.get("question_date") or "").replace("/", "-")
+        out.append((str(text), date.fromisoformat(day) if day else None))
+        if len(out) >= n:
+            break
+    return out
+
+
+def new_article(stamp: str) -> Article:
+    """A short article that did not exist before (one chunk)."""
+    text = (
+        f"Keepers at the Riga zoo said on Tuesday that a herd of zebras crossed the frozen "
+        f"Daugava river at dawn (report {stamp}). Nobody was hurt, and the animals were led "
+        "back by noon, the zoo's director told reporters."
+    )
+    return Article(
+        doc_id=LIVE_DOC_ID,
+        title="Zebras cross the Daugava",
+        text=text,
+        source=f"bench://live/{stamp}",
+        outlet="bench",
+        published=date.today(),
+        url="",
+    )
+
+
+class Reader(threading.Thread):
+    """Asks questions back to back, recording when each started and how long it took."""
+
+    def __init__(self, svc: Newsdesk, questions: list[tuple[str, date | None]]) -> None:
+        super().__init__(daemon=True)
+        self.svc = svc
+        self.questions = questions
+        self.samples: list[tuple[float, float]] = []  # (start, end) perf_counter seconds
+        self.errors: list[str] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        i = 0
+        while not self.stop.is_set():
+            question, as_of = self.questions[i % len(self.questions)]
+            i += 1
+            t = time.perf_counter()
+            try:
+                self.svc.answer(question, as_of=as_of)
+            except Exception as exc:  # counted and reported: a reader must never see one
+                self.errors.append(f"{type(exc).__name__}: {exc}")
+            self.samples.append((t, time.perf_counter()))
+
+    def latencies(self, start: float, end: float) -> list[float]:
+        """Latency (ms) of the questions that overlapped [start, end]."""
+        return [(b - a) * 1000 for a, b in self.samples if b >= start and a <= end]
+
+
+def remove_article(svc: Newsdesk, doc_id: str) -> None:
+    """Take the bench article out again the way an ingest would (registry, publish, chunks)."""
+    with svc.store.writing():
+        svc.store.delete_records([doc_id])
+        svc.retriever.publish()
+        svc.store.delete_chunks_of([doc_id])
+
+
+def run(settings: Settings, questions: list[tuple[str, date | None]], args: Any) -> dict[str, Any]:
+    t = time.perf_counter()
+    svc = Newsdesk.open(settings, with_llm=False)
+    open_s = time.perf_counter() - t
+    try:
+        if LIVE_DOC_ID in svc.retriever.registry:
+            remove_article(svc, LIVE_DOC_ID)  # left by an interrupted run
+        for q, as_of in questions[:3]:
+            svc.answer(q, as_of=as_of)  # warm up
+        serve_rss = peak_rss_mb()
+        stats = svc.stats()
+        reader = Reader(svc, questions)
+        reader.start()
+        time.sleep(args.before_seconds)
+        ingest_start = time.perf_counter()
+        report = svc.ingest_articles([new_article(str(time.time_ns()))])
+        ingest_end = time.perf_counter()
+        time.sleep(args.after_seconds)
+        reader.stop.set()
+        reader.join()
+        ingest_rss = peak_rss_mb()
+        found = svc.retriever.search("zebras crossed the Daugava", system="bm25")
+        visible = bool(found) and found[0].meta.get("doc_id") == LIVE_DOC_ID
+        if not args.keep:
+            remove_article(svc, LIVE_DOC_ID)
+    finally:
+        svc.close()
+    return {
+        "data_dir": str(settings.data_dir),
+        "articles": stats.articles,
+        "chunks": stats.chunks,
+        "open_seconds": round(open_s, 2),
+        "ingest_seconds": round(ingest_end - ingest_start, 3),
+        "ingest_new": report.new,
+        "new_article_found": visible,
+        "reader_before": _summary(reader.latencies(0.0, ingest_start)),
+        "reader_during": _summary(reader.latencies(ingest_start, ingest_end)),
+        "reader_errors": reader.errors[:5],
+        "serve_peak_rss_mb": round(serve_rss),
+        "ingest_peak_rss_mb": round(ingest_rss),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.live", description=__doc__)
+    p.add_argument("--data-dir", type=Path, required=True, help="an index built by newsdesk")
+    p.add_argument("--questions", type=Path, default=None, help="RealTime QA or seed QA jsonl")
+    p.add_argument("--n-questions", type=int, default=40)
+    p.add_argument("--before-seconds", type=float, default=3.0)
+    p.add_argument("--after-seconds", type=float, default=1.0)
+    p.add_argument("--keep", action="store_true", help="leave the new article in the index")
+    args = p.parse_args(argv)
+    env_file = os.environ.get("NEWSDESK_ENV_FILE", ".env") or None
+    settings = Settings(_env_file=env_file, data_dir=args.data_dir, llm="off")  # type: ignore[call-arg]
+    path = args.questions or (RTQA_QUESTIONS if RTQA_QUESTIONS.is_file() else SEED_QUESTIONS)
+    questions = load_questions(path, args.n_questions)
+    print(json.dumps(run(settings, questions, args)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
