@@ -168,6 +168,8 @@ class LexicalIndex:
             if state.get("fingerprint") == fingerprint and not pending:
                 if state.get("generation") != self._generation:
                     self._reload()
+                # The state vouches that the index holds exactly this: no need to list it.
+                self._versions = dict(registry)
                 return False
             current = self._current_versions()
             todo = sorted(
@@ -178,6 +180,8 @@ class LexicalIndex:
                 self._write_state(fingerprint, [])
                 self._generation = self._state_generation()
                 return False
+            if len(todo) + len(gone) > 100:
+                logger.info("lexical index: writing %d articles, removing %d", len(todo), len(gone))
             self._write_state("", todo + gone)
             self._apply(todo, gone, registry, load)
             versions = {d: v for d, v in current.items() if d not in gone}

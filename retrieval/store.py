@@ -171,13 +171,17 @@ class Store:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
-        """Be the one writer: other threads wait their turn, other processes get IndexInUseError."""
+        """Be the one writer: other threads wait their turn, other processes get IndexInUseError.
+
+        Chroma failures while writing become StoreUnavailableError, as they do for reads.
+        """
         with self._writer:
             if self._write_depth == 0:
                 self.lock.acquire(exclusive=True)
             self._write_depth += 1
             try:
-                yield
+                with self._guard("write"):
+                    yield
             finally:
                 self._write_depth -= 1
                 if self._write_depth == 0:
@@ -308,18 +312,9 @@ class Store:
         include = ["documents", "metadatas", *(["embeddings"] if embeddings else [])]
         with self._guard("get"):
             got = self.chunks.get(ids=list(ids), include=include)
-        docs = got.get("documents") or []
-        metas = got.get("metadatas") or []
         vecs = got.get("embeddings")
-        return [
-            (
-                cid,
-                docs[i] or "" if i < len(docs) else "",
-                dict(metas[i] or {}) if i < len(metas) else {},
-                vecs[i] if vecs is not None and i < len(vecs) else None,
-            )
-            for i, cid in enumerate(got["ids"])
-        ]
+        vecs = [None] * len(got["ids"]) if vecs is None else vecs
+        return [(*row, vec) for row, vec in zip(_rows(got), vecs, strict=True)]
 
     def chunks_of(self, doc_ids: Sequence[str]) -> list[tuple[str, str, dict[str, Any]]]:
         """(chunk id, text, metadata) of every stored chunk of the given articles."""
@@ -329,59 +324,42 @@ class Store:
             got = self.chunks.get(
                 where={"doc_id": {"$in": list(doc_ids)}}, include=["documents", "metadatas"]
             )
-        docs = got.get("documents") or []
-        metas = got.get("metadatas") or []
-        return [
-            (cid, doc or "", dict(meta or {}))
-            for cid, doc, meta in zip(got["ids"], docs, metas, strict=False)
-        ]
+        return _rows(got)
 
     def registry(self) -> dict[str, ArticleRecord]:
         """Return every article record by doc id."""
-        with self._guard("get"):
-            return self._registry()
-
-    def _registry(self) -> dict[str, ArticleRecord]:
         out: dict[str, ArticleRecord] = {}
-        offset = 0
-        while True:
-            page = self.articles.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            for doc_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
-                m = dict(meta or {})
-                out[doc_id] = ArticleRecord(
-                    doc_id=doc_id,
-                    version=str(m.get("version", "")),
-                    source=str(m.get("source", "")),
-                    title=str(m.get("title", "")),
-                    outlet=str(m.get("outlet", "")),
-                    published=_date(m.get("published")),
-                    url=str(m.get("url", "")),
-                    chunks=int(m.get("chunks", 0) or 0),
-                )
-            if len(page["ids"]) < _PAGE:
-                return out
-            offset += _PAGE
+        for doc_id, _, m in self._all(self.articles, ["metadatas"]):
+            out[doc_id] = ArticleRecord(
+                doc_id=doc_id,
+                version=str(m.get("version", "")),
+                source=str(m.get("source", "")),
+                title=str(m.get("title", "")),
+                outlet=str(m.get("outlet", "")),
+                published=_date(m.get("published")),
+                url=str(m.get("url", "")),
+                chunks=int(m.get("chunks", 0) or 0),
+            )
+        return out
 
     def iter_chunk_meta(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Yield (chunk id, metadata) for every stored chunk."""
-        offset = 0
-        while True:
-            page = self.chunks.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            for cid, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
-                yield cid, dict(meta or {})
-            if len(page["ids"]) < _PAGE:
-                return
-            offset += _PAGE
+        for cid, _, meta in self._all(self.chunks, ["metadatas"]):
+            yield cid, meta
 
     def iter_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Yield (chunk id, text, metadata) for every stored chunk."""
+        yield from self._all(self.chunks, ["metadatas", "documents"])
+
+    def _all(
+        self, collection: Any, include: list[str]
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(id, document, metadata) of every record, a page at a time."""
         offset = 0
         while True:
-            page = self.chunks.get(include=["metadatas", "documents"], limit=_PAGE, offset=offset)
-            docs = page["documents"] or []
-            metas = page["metadatas"] or []
-            for cid, doc, meta in zip(page["ids"], docs, metas, strict=False):
-                yield cid, doc or "", dict(meta or {})
+            with self._guard("get"):
+                page = collection.get(include=include, limit=_PAGE, offset=offset)
+            yield from _rows(page)
             if len(page["ids"]) < _PAGE:
                 return
             offset += _PAGE
@@ -391,6 +369,17 @@ class Store:
 
     def close(self) -> None:
         self.lock.close()
+
+
+def _rows(got: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    """(id, document, metadata) rows of a Chroma get result."""
+    n = len(got["ids"])
+    docs = got.get("documents") or [""] * n
+    metas = got.get("metadatas") or [{}] * n
+    return [
+        (rid, doc or "", dict(meta or {}))
+        for rid, doc, meta in zip(got["ids"], docs, metas, strict=True)
+    ]
 
 
 def _window_where(window: tuple[date, date] | None) -> dict[str, Any] | None:

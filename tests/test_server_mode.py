@@ -78,3 +78,25 @@ def test_a_server_that_goes_away_gives_a_clear_error(tmp_path: Path, embedder: O
     assert "not reachable" in err.value.user_message
     assert f"127.0.0.1:{port}" in err.value.user_message
     svc.close()
+
+
+def test_only_known_chroma_failures_become_store_errors(
+    seeded_service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import chromadb.errors
+
+    chunks = seeded_service.store.chunks
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise chromadb.errors.InternalError("Error executing plan: segment gone")
+
+    monkeypatch.setattr(chunks, "query", broken)
+    with pytest.raises(StoreUnavailableError):
+        seeded_service.answer(QUESTION)
+
+    def bug(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("our own bug")
+
+    monkeypatch.setattr(chunks, "query", bug)
+    with pytest.raises(KeyError):  # never hidden behind a friendly message
+        seeded_service.answer(QUESTION)
