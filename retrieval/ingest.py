@@ -13,7 +13,7 @@ from pathlib import Path
 from retrieval.chunking import chunk_text
 from retrieval.embedding import Embedder
 from retrieval.parse import Problem, iter_paths, parse_file
-from retrieval.store import Store
+from retrieval.store import ArticleRecord, Store
 from retrieval.types import Article, Chunk
 
 logger = logging.getLogger(__name__)
@@ -79,9 +79,10 @@ def embed_text(article: Article, chunk: Chunk) -> str:
 class Ingestor:
     """Writes articles into a Store; one instance per run.
 
-    `publish` is called once the registry holds every change and before anything a reader
-    may still use is deleted: the service publishes the new registry and lexical index to
-    its readers there and waits until no search reads the old ones.
+    `publish(registry)` is called once the registry holds every change (and is given it, so
+    nobody reads it again) and before anything a reader may still use is deleted: the service
+    publishes the new registry and lexical index to its readers there and waits until no
+    search reads the old ones.
     """
 
     def __init__(
@@ -91,7 +92,7 @@ class Ingestor:
         *,
         count_tokens: Callable[[str], int] | None = None,
         progress: bool = False,
-        publish: Callable[[], None] | None = None,
+        publish: Callable[[dict[str, ArticleRecord]], None] | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -130,7 +131,7 @@ class Ingestor:
             if prune_roots is not None:
                 self._prune(prune_roots)
             if self.publish is not None:
-                self.publish()
+                self.publish(dict(self._registry))
             for doc_id, version in self._replaced:
                 self.store.delete_stale_chunks(doc_id, version)
             self.store.delete_chunks_of(self._gone)
@@ -187,10 +188,11 @@ class Ingestor:
         for article, version, chunks in self._pending:
             self.store.add_chunks(article, version, chunks, vectors[offset : offset + len(chunks)])
             offset += len(chunks)
-        self.store.put_records([(a, v, len(c)) for a, v, c in self._pending])
+        replaced = {a.doc_id for a, _, _ in self._pending if a.doc_id in self._registry}
+        for rec in self.store.put_records([(a, v, len(c)) for a, v, c in self._pending]):
+            self._registry[rec.doc_id] = rec
         for article, version, chunks in self._pending:
-            old = self._registry.get(article.doc_id)
-            if old is not None:
+            if article.doc_id in replaced:
                 self._replaced.append((article.doc_id, version))
                 self.report.updated += 1
             else:
@@ -200,16 +202,17 @@ class Ingestor:
 
     def _prune(self, roots: Sequence[Path]) -> None:
         """Drop articles that came from under `roots` but were not seen in this run."""
-        registry = self.store.registry()
         gone = [
             rec.doc_id
-            for rec in registry.values()
+            for rec in self._registry.values()
             if rec.doc_id not in self._seen
             and rec.source
             and not rec.source.startswith(("http://", "https://"))
             and any(_under(rec.source.split("#", 1)[0], root) for root in roots)
         ]
         self.store.delete_records(gone)
+        for doc_id in gone:
+            del self._registry[doc_id]
         self._gone = gone
         self.report.pruned = len(gone)
 

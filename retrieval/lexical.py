@@ -25,7 +25,6 @@ import shutil
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -54,13 +53,6 @@ def rebuild_text(pieces: Iterable[tuple[int, int, int, str]]) -> str:
             out.append(text)
         prev_end = max(prev_end, end)
     return " ".join(out)
-
-
-def _ordinal(value: Any) -> int:
-    try:
-        return date.fromisoformat(str(value)).toordinal() if value else -1
-    except ValueError:
-        return -1
 
 
 class LexicalIndex:
@@ -265,7 +257,7 @@ def _documents(
     for doc_id in batch:
         version, chunks = registry[doc_id], rows.get(doc_id, [])
         first = chunks[0][2] if chunks else {}
-        title, published = str(first.get("title") or ""), _ordinal(first.get("published"))
+        title, published = str(first.get("title") or ""), int(first.get("published_ord", -1))
         fields = {"doc_id": doc_id, "version": version, "published_ord": published}
         docs = [
             tantivy.Document(text=f"{title}\n{text}" if title else text, chunk_id=cid, **fields)

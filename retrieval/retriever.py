@@ -125,14 +125,15 @@ class HybridRetriever:
 
     # --- index state -------------------------------------------------------------------------
 
-    def refresh(self) -> bool:
+    def refresh(self, registry: dict[str, ArticleRecord] | None = None) -> bool:
         """Bring BM25 in step with the registry in Chroma and publish both as one view.
 
-        Searches running meanwhile finish on the view they started with. Returns whether a
-        new view was published.
+        `registry` is what Chroma's registry holds when the caller knows (a writer that just
+        wrote it); otherwise it is read. Searches running meanwhile finish on the view they
+        started with. Returns whether a new view was published.
         """
         with self._refresh_lock:
-            registry = self.store.registry()
+            registry = self.store.registry() if registry is None else registry
             fingerprint = _fingerprint(registry)
             versions = {doc_id: rec.version for doc_id, rec in registry.items()}
             self.lexical.sync(versions, fingerprint, self.store.chunks_of)
@@ -143,9 +144,9 @@ class HybridRetriever:
             self._views.publish(IndexView(registry, fingerprint, lexical))
             return True
 
-    def publish(self) -> None:
+    def publish(self, registry: dict[str, ArticleRecord] | None = None) -> None:
         """Refresh, then wait until no search reads an older view (before deleting its data)."""
-        self.refresh()
+        self.refresh(registry)
         self._views.drain()
 
     @property

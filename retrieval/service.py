@@ -230,8 +230,9 @@ class Newsdesk:
         ingestor = self._ingestor(progress)
         try:
             return ingestor.run_paths([Path(p) for p in paths], prune=prune)
-        finally:
-            self.retriever.refresh()
+        except Exception:
+            self._refresh_after_failure()
+            raise
 
     def ingest_articles(
         self, articles: Iterable[Article | Problem], *, progress: bool = False
@@ -240,8 +241,16 @@ class Newsdesk:
         ingestor = self._ingestor(progress)
         try:
             return ingestor.run(articles)
-        finally:
+        except Exception:
+            self._refresh_after_failure()
+            raise
+
+    def _refresh_after_failure(self) -> None:
+        """An ingest that failed half-way may have flipped records: show readers what is there."""
+        try:
             self.retriever.refresh()
+        except NewsdeskError as exc:  # the original error is the one to report
+            logger.warning("could not refresh after a failed ingest: %s", exc)
 
     def _ingestor(self, progress: bool) -> Ingestor:
         counter: Any = getattr(self.embedder, "count_tokens", None)

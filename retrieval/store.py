@@ -12,7 +12,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,11 @@ class ArticleRecord:
     published: date | None
     url: str
     chunks: int
+
+
+def _record_meta(r: ArticleRecord) -> dict[str, Any]:
+    """A record as registry metadata (its doc id is the record's id)."""
+    return {k: v for k, v in asdict(r).items() if k != "doc_id"} | {"published": _iso(r.published)}
 
 
 def _iso(d: date | None) -> str:
@@ -230,27 +235,21 @@ class Store:
                 metadatas=metas[s : s + step],
             )
 
-    def put_records(self, items: Sequence[tuple[Article, str, int]]) -> None:
-        """Flip the registry to the given (article, version, n_chunks) in batches."""
+    def put_records(self, items: Sequence[tuple[Article, str, int]]) -> list[ArticleRecord]:
+        """Flip the registry to the given (article, version, n_chunks); return the records."""
+        records = [
+            ArticleRecord(a.doc_id, v, a.source, a.title, a.outlet, a.published, a.url, n)
+            for a, v, n in items
+        ]
         step = self.max_batch()
-        for s in range(0, len(items), step):
-            part = items[s : s + step]
+        for s in range(0, len(records), step):
+            part = records[s : s + step]
             self.articles.upsert(
-                ids=[a.doc_id for a, _, _ in part],
+                ids=[r.doc_id for r in part],
                 embeddings=[[0.0] for _ in part],
-                metadatas=[
-                    {
-                        "version": v,
-                        "source": a.source,
-                        "title": a.title,
-                        "outlet": a.outlet,
-                        "published": _iso(a.published),
-                        "url": a.url,
-                        "chunks": n,
-                    }
-                    for a, v, n in part
-                ],
+                metadatas=[_record_meta(r) for r in part],
             )
+        return records
 
     def delete_stale_chunks(self, doc_id: str, keep_version: str) -> None:
         """Delete chunks of older versions of one article."""

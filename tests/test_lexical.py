@@ -167,7 +167,7 @@ def test_window_and_article_scores(tmp_path: Path) -> None:
                     "start": 0,
                     "end": len(text),
                     "title": "",
-                    "published": day,
+                    "published_ord": date.fromisoformat(day).toordinal(),
                 },
             )
             for d, rows in chunks.items()
