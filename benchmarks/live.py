@@ -3,10 +3,10 @@
     python -m benchmarks.live --data-dir DIR [--questions FILE] [--json-only]
 
 Opens the index in DIR (as the bot does), answers questions in a loop on a reader thread,
-ingests one new one-chunk article meanwhile and prints one JSON object: the ingest time for
-the article, reader latency before and during the ingest (p50 / p95 / max), peak RSS before
-and after the ingest. The article is removed again afterwards (unless --keep), so the index is
-left as it was and runs can be repeated.
+ingests one new one-chunk article meanwhile (--repeat times, a new article each time) and
+prints one JSON object: the ingest time of each article, reader latency before and during the
+ingests (p50 / p95 / max), peak RSS before and after. The articles are removed again
+afterwards (unless --keep), so the index is left as it was and runs can be repeated.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from retrieval.types import Article
 REPO = Path(__file__).resolve().parent.parent
 RTQA_QUESTIONS = REPO.parent / "shared" / "eval" / "realtimeqa" / "questions_dev.jsonl"
 SEED_QUESTIONS = REPO / "tests" / "fixtures" / "seed_dev_qa.jsonl"
-LIVE_DOC_ID = "bench_live_article"
+LIVE_PREFIX = "bench_live_"
 
 
 def peak_rss_mb() -> float:
@@ -63,7 +63,7 @@ def load_questions(path: Path, n: int) -> list[tuple[str, date | None]]:
     return out
 
 
-def new_article(stamp: str) -> Article:
+def new_article(n: int, stamp: str) -> Article:
     """A short article that did not exist before (one chunk)."""
     text = (
         f"Keepers at the Riga zoo said on Tuesday that a herd of zebras crossed the frozen "
@@ -71,7 +71,7 @@ def new_article(stamp: str) -> Article:
         "back by noon, the zoo's director told reporters."
     )
     return Article(
-        doc_id=LIVE_DOC_ID,
+        doc_id=f"{LIVE_PREFIX}{n}",
         title="Zebras cross the Daugava",
         text=text,
         source=f"bench://live/{stamp}",
@@ -104,26 +104,33 @@ class Reader(threading.Thread):
                 self.errors.append(f"{type(exc).__name__}: {exc}")
             self.samples.append((t, time.perf_counter()))
 
-    def latencies(self, start: float, end: float) -> list[float]:
-        """Latency (ms) of the questions that overlapped [start, end]."""
-        return [(b - a) * 1000 for a, b in self.samples if b >= start and a <= end]
+    def latencies(self, spans: list[tuple[float, float]]) -> list[float]:
+        """Latency (ms) of the questions that overlapped one of the (start, end) spans."""
+        return [
+            (b - a) * 1000
+            for a, b in self.samples
+            if any(b >= start and a <= end for start, end in spans)
+        ]
 
 
-def remove_article(svc: Newsdesk, doc_id: str) -> None:
-    """Take the bench article out again the way an ingest would (registry, publish, chunks)."""
-    with svc.store.writing():
-        svc.store.delete_records([doc_id])
-        svc.retriever.publish()
-        svc.store.delete_chunks_of([doc_id])
+def remove_articles(svc: Newsdesk) -> None:
+    """Take the bench articles out the way an ingest would (registry, publish, chunks)."""
+    ours = [d for d in svc.retriever.registry if d.startswith(LIVE_PREFIX)]
+    if ours:
+        with svc.store.writing():
+            svc.store.delete_records(ours)
+            svc.retriever.publish()
+            svc.store.delete_chunks_of(ours)
 
 
 def run(settings: Settings, questions: list[tuple[str, date | None]], args: Any) -> dict[str, Any]:
     t = time.perf_counter()
     svc = Newsdesk.open(settings, with_llm=False)
     open_s = time.perf_counter() - t
+    spans: list[tuple[float, float]] = []
+    new = 0
     try:
-        if LIVE_DOC_ID in svc.retriever.registry:
-            remove_article(svc, LIVE_DOC_ID)  # left by an interrupted run
+        remove_articles(svc)  # left by an interrupted run
         for q, as_of in questions[:3]:
             svc.answer(q, as_of=as_of)  # warm up
         serve_rss = peak_rss_mb()
@@ -131,29 +138,34 @@ def run(settings: Settings, questions: list[tuple[str, date | None]], args: Any)
         reader = Reader(svc, questions)
         reader.start()
         time.sleep(args.before_seconds)
-        ingest_start = time.perf_counter()
-        report = svc.ingest_articles([new_article(str(time.time_ns()))])
-        ingest_end = time.perf_counter()
+        first = time.perf_counter()
+        for n in range(args.repeat):
+            start = time.perf_counter()
+            new += svc.ingest_articles([new_article(n, str(time.time_ns()))]).new
+            spans.append((start, time.perf_counter()))
+            time.sleep(args.between_seconds)
         time.sleep(args.after_seconds)
         reader.stop.set()
         reader.join()
         ingest_rss = peak_rss_mb()
         found = svc.retriever.search("zebras crossed the Daugava", system="bm25")
-        visible = bool(found) and found[0].meta.get("doc_id") == LIVE_DOC_ID
+        visible = bool(found) and str(found[0].meta.get("doc_id")).startswith(LIVE_PREFIX)
         if not args.keep:
-            remove_article(svc, LIVE_DOC_ID)
+            remove_articles(svc)
     finally:
         svc.close()
+    seconds = [b - a for a, b in spans]
     return {
         "data_dir": str(settings.data_dir),
         "articles": stats.articles,
         "chunks": stats.chunks,
         "open_seconds": round(open_s, 2),
-        "ingest_seconds": round(ingest_end - ingest_start, 3),
-        "ingest_new": report.new,
+        "ingest_seconds": [round(x, 3) for x in seconds],
+        "ingest_median_seconds": round(statistics.median(seconds), 3),
+        "ingest_new": new,
         "new_article_found": visible,
-        "reader_before": _summary(reader.latencies(0.0, ingest_start)),
-        "reader_during": _summary(reader.latencies(ingest_start, ingest_end)),
+        "reader_before": _summary(reader.latencies([(0.0, first)])),
+        "reader_during": _summary(reader.latencies(spans)),
         "reader_errors": reader.errors[:5],
         "serve_peak_rss_mb": round(serve_rss),
         "ingest_peak_rss_mb": round(ingest_rss),
@@ -168,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-questions", type=int, default=40)
     p.add_argument("--before-seconds", type=float, default=3.0)
     p.add_argument("--after-seconds", type=float, default=1.0)
+    p.add_argument("--repeat", type=int, default=3, help="articles ingested, one at a time")
+    p.add_argument("--between-seconds", type=float, default=1.0)
     p.add_argument("--keep", action="store_true", help="leave the new article in the index")
     args = p.parse_args(argv)
     env_file = os.environ.get("NEWSDESK_ENV_FILE", ".env") or None
