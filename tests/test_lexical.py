@@ -193,3 +193,14 @@ def test_rebuild_text_drops_overlap() -> None:
     # Chunks [0, 50) and [26, 79) overlap by one sentence; out of order on purpose.
     pieces = [(1, 26, 79, text[26:79]), (0, 0, 50, text[0:50])]
     assert rebuild_text(pieces) == text[0:50] + " " + text[50:79]
+
+
+def test_the_hybrid_retriever_serves_llamaindex(seeded_service: Newsdesk) -> None:
+    from retrieval.llama import NewsdeskRetriever
+
+    nodes = NewsdeskRetriever(seeded_service.retriever, top_k=3).retrieve(
+        "What did Germany say about Macron's remarks?"
+    )
+    assert 0 < len(nodes) <= 3
+    assert "Pistorius" in " ".join(n.node.get_content() for n in nodes)
+    assert nodes[0].score is not None and "lexical" in nodes[0].node.metadata
