@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +22,7 @@ STOPWORDS = [
 ]  # fmt: skip
 _SINGLE_CHARACTERS = list(string.ascii_lowercase + string.digits)  # bm25s kept 2+ characters
 TOKENIZER = "newsdesk_en"
+_ANALYZING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,8 @@ class LexicalView:
 
     def terms(self, query: str) -> list[str]:
         """The question's search terms (stems, stop words out; repeats count twice, as before)."""
-        terms: list[str] = self._analyzer.analyze(query)
+        with _ANALYZING:  # the binding borrows the analyzer mutably
+            terms: list[str] = self._analyzer.analyze(query)
         return terms
 
     def _query(self, terms: Sequence[str], *filters: Any) -> Any:
