@@ -12,6 +12,7 @@ from pathlib import Path
 
 from retrieval.chunking import chunk_text
 from retrieval.embedding import Embedder
+from retrieval.memory import trim
 from retrieval.parse import Problem, iter_paths, parse_file
 from retrieval.store import ArticleRecord, Store
 from retrieval.types import Article, Chunk
@@ -82,7 +83,9 @@ class Ingestor:
     `publish(registry)` is called once the registry holds every change (and is given it, so
     nobody reads it again) and before anything a reader may still use is deleted: the service
     publishes the new registry and lexical index to its readers there and waits until no
-    search reads the old ones.
+    search reads the old ones. `registry()`, called as the writer, says what the registry holds
+    when the caller knows (the service's published view of a local index); without it the
+    registry is read from Chroma.
     """
 
     def __init__(
@@ -93,12 +96,14 @@ class Ingestor:
         count_tokens: Callable[[str], int] | None = None,
         progress: bool = False,
         publish: Callable[[dict[str, ArticleRecord]], None] | None = None,
+        registry: Callable[[], dict[str, ArticleRecord]] | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.count_tokens = count_tokens
         self.progress = progress and sys.stderr.isatty()
         self.publish = publish
+        self._known_registry = registry
         self.report = IngestReport()
         self._pending: list[tuple[Article, str, list[Chunk]]] = []
         self._pending_chunks = 0
@@ -119,7 +124,8 @@ class Ingestor:
         started = time.perf_counter()
         with self.store.writing():
             interrupted = self._dirty_marker(True)
-            self._registry = self.store.registry()
+            known = self._known_registry
+            self._registry = dict(known()) if known and not interrupted else self.store.registry()
             for item in self._with_progress(items):
                 if isinstance(item, Problem):
                     target = self.report.skipped if item.skipped else self.report.warnings
@@ -138,6 +144,7 @@ class Ingestor:
             if interrupted:  # chunks an interrupted run added but never registered
                 self.report.swept = self.store.sweep(self.store.registry())
             self._dirty_marker(False)
+        trim()  # a long-running bot ingests all day: give the writes' buffers back
         self.report.seconds = time.perf_counter() - started
         return self.report
 

@@ -31,6 +31,7 @@ from typing import Any
 import tantivy
 
 from retrieval.lexical_search import TOKENIZER, LexicalView, analyzer, schema
+from retrieval.memory import trim
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +177,8 @@ class LexicalIndex:
                 logger.info("lexical index: writing %d articles, removing %d", len(todo), len(gone))
             self._write_state("", todo + gone)
             self._apply(todo, gone, registry, load)
+            if len(todo) > _LOAD_BATCH:
+                trim()  # the chunks read back and the writers' buffers are gone now
             versions = {d: v for d, v in current.items() if d not in gone}
             versions.update((d, registry[d]) for d in todo)
             self._write_state(fingerprint, [])

@@ -254,12 +254,18 @@ class Newsdesk:
 
     def _ingestor(self, progress: bool) -> Ingestor:
         counter: Any = getattr(self.embedder, "count_tokens", None)
+        # A local index changes only through this process's writers, each of which publishes
+        # before it lets the next one in, so the published registry is Chroma's: reading it
+        # again would cost a full read per ingest (and Chroma keeps about 0.7 MB per read that
+        # follows a write). A server may also be written by other hosts: read it.
+        local = self.settings.chroma_host is None
         return Ingestor(
             self.store,
             self.embedder,
             count_tokens=counter,
             progress=progress,
             publish=self.retriever.publish,
+            registry=(lambda: self.retriever.registry) if local else None,
         )
 
     def rebuild(self) -> None:
