@@ -116,7 +116,11 @@ def _sizes(args: argparse.Namespace, work: Path, have_corpus: bool) -> list[dict
         q = _questions(args, size == "seed", work)
         print(f"size {size}: timing questions ...")
         srv = _worker(data, "serve", "--questions-json", str(q))
-        rows.append({"size": size, **ing, **srv})
+        row = {"size": size, **ing, **srv}
+        if size != "seed":
+            print(f"size {size}: one new article at a time while a reader asks ...")
+            row["live"] = _worker(data, "live", "--questions-json", str(q))
+        rows.append(row)
     return rows
 
 

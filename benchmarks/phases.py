@@ -40,6 +40,7 @@ PHASES: dict[str, Phase] = {
         # The index phases: the runner calls them per corpus size and builds the table.
         Phase("ingest", "benchmarks.index:ingest_phase", reported=False),
         Phase("serve", "benchmarks.index:serve_phase", reported=False),
+        Phase("live", "benchmarks.live:phase", reported=False),
         # Reported phases, in the order they run.
         Phase(
             "telegram",

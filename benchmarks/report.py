@@ -10,9 +10,11 @@ TARGETS = {
     "seed answer p95": "<= 100 ms",
     "full answer p95": "<= 250 ms",
     "full retrieval p95": "<= 50 ms",
-    "cold start": "<= 2.5 s",
-    "ingest RSS": "<= 1 GB",
-    "serve RSS": "<= 600 MB",
+    "cold start": "<= 1.5 s",
+    "ingest RSS": "<= 800 MB",
+    "serve RSS": "<= 500 MB",
+    "live add": "<= 2 s",
+    "live reader": "max <= 500 ms",
 }
 
 
@@ -53,10 +55,39 @@ def render_table(r: dict[str, Any]) -> str:
                 f"{TARGETS['ingest RSS']} / {TARGETS['serve RSS']}",
             ),
         ]
+        rows += _live_rows(name, s.get("live"))
     width = max(len(a) for a, _, _ in rows)
     lines = [f"| {'measure'.ljust(width)} | value | target |", f"|{'-' * (width + 2)}|---|---|"]
     lines += [f"| {a.ljust(width)} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)
+
+
+def _live_rows(name: str, live: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    """The live phase at one size: adding an article while a reader asks questions."""
+    if not live:
+        return []
+    during = live["reader_during"]
+    reader = "-"
+    if during.get("n"):
+        reader = f"{during['p50_ms']:.0f} / {during['p95_ms']:.0f} / {during['max_ms']:.0f}"
+    return [
+        (
+            f"{name}: add one article while reading, median of 3 (s)",
+            f"{live['ingest_median_seconds']:.2f}",
+            TARGETS["live add"],
+        ),
+        (
+            f"{name}: reader during the adds p50 / p95 / max (ms)",
+            reader
+            + ("" if not live["reader_errors"] else f" ({len(live['reader_errors'])} errors)"),
+            TARGETS["live reader"],
+        ),
+        (
+            f"{name}: live peak RSS serving / with the adds (MB)",
+            f"{live['serve_peak_rss_mb']:.0f} / {live['ingest_peak_rss_mb']:.0f}",
+            f"{TARGETS['serve RSS']} / {TARGETS['ingest RSS']}",
+        ),
+    ]
 
 
 def markdown(r: dict[str, Any], table: str, reports: list[str]) -> str:

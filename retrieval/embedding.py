@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from retrieval.errors import ConfigError
+from retrieval.memory import trim
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -96,6 +97,9 @@ class OnnxMiniLM:
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         # Pad to the longest text of each batch, not to a fixed length: far less work.
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        # Counting needs no truncation or padding; those are settings of a tokenizer, so
+        # counting gets its own rather than switching the embedder's while it may be in use.
+        self._counter = load_tokenizer()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
@@ -105,6 +109,7 @@ class OnnxMiniLM:
         self._session = ort.InferenceSession(
             str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
+        trim()  # building the session freed about 60 MB that glibc would otherwise keep
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._batch_size = batch_size
         # One ONNX run at a time: the session is shared by handler threads and
@@ -113,11 +118,7 @@ class OnnxMiniLM:
 
     def count_tokens(self, text: str) -> int:
         """Return the number of model tokens of `text` (without truncation)."""
-        self._tokenizer.no_truncation()
-        try:
-            return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
-        finally:
-            self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Embed texts in batches; returns an (n, 384) float32 array of unit vectors."""

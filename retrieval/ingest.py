@@ -12,8 +12,9 @@ from pathlib import Path
 
 from retrieval.chunking import chunk_text
 from retrieval.embedding import Embedder
+from retrieval.memory import trim
 from retrieval.parse import Problem, iter_paths, parse_file
-from retrieval.store import Store
+from retrieval.store import ArticleRecord, Store
 from retrieval.types import Article, Chunk
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,15 @@ def embed_text(article: Article, chunk: Chunk) -> str:
 
 
 class Ingestor:
-    """Writes articles into a Store; one instance per run."""
+    """Writes articles into a Store; one instance per run.
+
+    `publish(registry)` is called once the registry holds every change (and is given it, so
+    nobody reads it again) and before anything a reader may still use is deleted: the service
+    publishes the new registry and lexical index to its readers there and waits until no
+    search reads the old ones. `registry()`, called as the writer, says what the registry holds
+    when the caller knows (the service's published view of a local index); without it the
+    registry is read from Chroma.
+    """
 
     def __init__(
         self,
@@ -86,31 +95,37 @@ class Ingestor:
         *,
         count_tokens: Callable[[str], int] | None = None,
         progress: bool = False,
+        publish: Callable[[dict[str, ArticleRecord]], None] | None = None,
+        registry: Callable[[], dict[str, ArticleRecord]] | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.count_tokens = count_tokens
         self.progress = progress and sys.stderr.isatty()
+        self.publish = publish
+        self._known_registry = registry
         self.report = IngestReport()
         self._pending: list[tuple[Article, str, list[Chunk]]] = []
         self._pending_chunks = 0
         self._seen: set[str] = set()
+        self._replaced: list[tuple[str, str]] = []  # (doc id, version kept) after publish
+        self._gone: list[str] = []  # pruned articles whose chunks go after publish
 
     def run_paths(self, paths: Sequence[Path], *, prune: bool = False) -> IngestReport:
         """Ingest files and folders; with `prune`, drop articles whose source is gone."""
         roots = [p.resolve() for p in paths]
         items = (item for f, root in iter_paths(roots) for item in parse_file(f, root))
-        self.run(items)
-        if prune:
-            self._prune(roots)
-        return self.report
+        return self.run(items, prune_roots=roots if prune else None)
 
-    def run(self, items: Iterable[Article | Problem]) -> IngestReport:
-        """Ingest parsed articles (and record problems) under the writer lock."""
+    def run(
+        self, items: Iterable[Article | Problem], *, prune_roots: Sequence[Path] | None = None
+    ) -> IngestReport:
+        """Ingest parsed articles (and record problems) as the one writer."""
         started = time.perf_counter()
         with self.store.writing():
             interrupted = self._dirty_marker(True)
-            self._registry = self.store.registry()
+            known = self._known_registry
+            self._registry = dict(known()) if known and not interrupted else self.store.registry()
             for item in self._with_progress(items):
                 if isinstance(item, Problem):
                     target = self.report.skipped if item.skipped else self.report.warnings
@@ -119,9 +134,17 @@ class Ingestor:
                     continue
                 self._add(item)
             self._flush()
-            if interrupted or self.report.updated:
+            if prune_roots is not None:
+                self._prune(prune_roots)
+            if self.publish is not None:
+                self.publish(dict(self._registry))
+            for doc_id, version in self._replaced:
+                self.store.delete_stale_chunks(doc_id, version)
+            self.store.delete_chunks_of(self._gone)
+            if interrupted:  # chunks an interrupted run added but never registered
                 self.report.swept = self.store.sweep(self.store.registry())
             self._dirty_marker(False)
+        trim()  # a long-running bot ingests all day: give the writes' buffers back
         self.report.seconds = time.perf_counter() - started
         return self.report
 
@@ -172,11 +195,12 @@ class Ingestor:
         for article, version, chunks in self._pending:
             self.store.add_chunks(article, version, chunks, vectors[offset : offset + len(chunks)])
             offset += len(chunks)
-        self.store.put_records([(a, v, len(c)) for a, v, c in self._pending])
+        replaced = {a.doc_id for a, _, _ in self._pending if a.doc_id in self._registry}
+        for rec in self.store.put_records([(a, v, len(c)) for a, v, c in self._pending]):
+            self._registry[rec.doc_id] = rec
         for article, version, chunks in self._pending:
-            old = self._registry.get(article.doc_id)
-            if old is not None:
-                self.store.delete_stale_chunks(article.doc_id, version)
+            if article.doc_id in replaced:
+                self._replaced.append((article.doc_id, version))
                 self.report.updated += 1
             else:
                 self.report.new += 1
@@ -185,18 +209,18 @@ class Ingestor:
 
     def _prune(self, roots: Sequence[Path]) -> None:
         """Drop articles that came from under `roots` but were not seen in this run."""
-        registry = self.store.registry()
         gone = [
             rec.doc_id
-            for rec in registry.values()
+            for rec in self._registry.values()
             if rec.doc_id not in self._seen
             and rec.source
             and not rec.source.startswith(("http://", "https://"))
             and any(_under(rec.source.split("#", 1)[0], root) for root in roots)
         ]
-        if gone:
-            with self.store.writing():
-                self.store.delete_articles(gone)
+        self.store.delete_records(gone)
+        for doc_id in gone:
+            del self._registry[doc_id]
+        self._gone = gone
         self.report.pruned = len(gone)
 
     def _dirty_marker(self, on: bool) -> bool:

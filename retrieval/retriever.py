@@ -1,25 +1,22 @@
-"""Hybrid retrieval: vector search (LlamaIndex over Chroma) + BM25, fused, with a recency prior."""
+"""Hybrid retrieval: vector search (Chroma) + BM25 (Tantivy), fused, with a recency prior."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import math
-import shutil
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle, TextNode
-from llama_index.core.vector_stores.types import VectorStoreQuery
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from retrieval.doc_bm25 import DocBM25
 from retrieval.embedding import Embedder
+from retrieval.lexical import LexicalIndex
+from retrieval.lexical_search import LexicalView
+from retrieval.snapshot import Published
 from retrieval.store import ArticleRecord, Store
 from retrieval.types import Passage
 
@@ -42,7 +39,6 @@ RECENCY_BETA = 0.5
 # recent article ranked 51-100 by relevance often belongs in the top 10 (RealTime QA dev).
 CANDIDATES = 100
 LIVE_TOLERANCE_DAYS = 1  # an article dated "tomorrow" in live use: another time zone
-_META_KEYS = ("doc_id", "version", "chunk", "start", "end", "outlet", "published", "url")
 
 
 @dataclass
@@ -57,13 +53,28 @@ class RetrievalResult:
 
 @dataclass
 class Scored:
-    """A candidate chunk during fusion."""
+    """A candidate chunk during fusion.
+
+    `lexical` is the chunk's BM25 score and `article_lexical` its article's (raw Tantivy
+    BM25, 0 when the words do not occur); fusion divides each by the question's best.
+    """
 
     chunk_id: str
     text: str
     meta: dict[str, Any]
     score: float = 0.0
     similarity: float = 0.0
+    lexical: float = 0.0
+    article_lexical: float = 0.0
+
+
+@dataclass(frozen=True)
+class IndexView:
+    """What one search reads: the registry and the lexical snapshot, published together."""
+
+    registry: dict[str, ArticleRecord]
+    fingerprint: str
+    lexical: LexicalView
 
 
 def _published(meta: dict[str, Any]) -> date | None:
@@ -107,87 +118,44 @@ class HybridRetriever:
         self.embedder = embedder
         self.recency_days = recency_days
         self.recency_boost = RECENCY_BETA
-        self.vector_store = ChromaVectorStore(chroma_collection=store.chunks)
-        self._lock = threading.Lock()
-        self._bm25: Any = None
-        self._docs: DocBM25 | None = None
-        self._registry: dict[str, ArticleRecord] = {}
-        self.fingerprint = ""
+        self.lexical = LexicalIndex(store.lexical_dir())
+        self._refresh_lock = threading.Lock()  # refreshes wait for each other, readers never
+        self._views: Published[IndexView] = Published(IndexView({}, "", self.lexical.view()))
         self.refresh()
 
     # --- index state -------------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Reload the registry and make BM25 match exactly what Chroma holds."""
-        registry = self.store.registry()
-        fingerprint = _fingerprint(registry)
-        with self._lock:
-            if fingerprint == self.fingerprint and self._bm25 is not None:
-                return
-            self._registry = registry
-            if registry:
-                self._bm25, self._docs = self._load_bm25(registry, fingerprint)
-            else:
-                self._bm25, self._docs = None, None
-            self.fingerprint = fingerprint
+    def refresh(self, registry: dict[str, ArticleRecord] | None = None) -> bool:
+        """Bring BM25 in step with the registry in Chroma and publish both as one view.
+
+        `registry` is what Chroma's registry holds when the caller knows (a writer that just
+        wrote it); otherwise it is read. Searches running meanwhile finish on the view they
+        started with. Returns whether a new view was published.
+        """
+        with self._refresh_lock:
+            registry = self.store.registry() if registry is None else registry
+            fingerprint = _fingerprint(registry)
+            versions = {doc_id: rec.version for doc_id, rec in registry.items()}
+            self.lexical.sync(versions, fingerprint, self.store.chunks_of)
+            current = self._views.current
+            lexical = self.lexical.view()
+            if fingerprint == current.fingerprint and lexical is current.lexical:
+                return False
+            self._views.publish(IndexView(registry, fingerprint, lexical))
+            return True
+
+    def publish(self, registry: dict[str, ArticleRecord] | None = None) -> None:
+        """Refresh, then wait until no search reads an older view (before deleting its data)."""
+        self.refresh(registry)
+        self._views.drain()
 
     @property
     def registry(self) -> dict[str, ArticleRecord]:
-        return self._registry
+        return self._views.current.registry
 
-    def _bm25_dir(self) -> Path:
-        return self.store.settings.data_dir / "bm25" / self.store.settings.collection
-
-    def _load_bm25(
-        self, registry: dict[str, ArticleRecord], fingerprint: str
-    ) -> tuple[Any, DocBM25 | None]:
-        """Return chunk-level and document-level BM25, from the cache when it is there."""
-        from llama_index.retrievers.bm25 import BM25Retriever
-
-        base = self._bm25_dir()
-        path = base / fingerprint
-        if (path / "retriever.json").is_file():
-            try:
-                cached = BM25Retriever.from_persist_dir(str(path), show_progress=False, mmap=True)
-                docs = DocBM25.load(path / "docs")
-                if docs is not None:
-                    n = int(cached.bm25.scores["num_docs"])
-                    cached.similarity_top_k = min(CANDIDATES * 2, n)
-                    return cached, docs
-            except Exception as exc:  # a damaged cache is rebuilt, never trusted
-                logger.warning("rebuilding BM25 cache %s: %s", path, exc)
-        started = time.perf_counter()
-        live = [
-            (cid, text, meta)
-            for cid, text, meta in self.store.iter_chunks()
-            if (rec := registry.get(str(meta.get("doc_id")))) and rec.version == meta.get("version")
-        ]
-        nodes: list[BaseNode] = [_node(cid, text, meta) for cid, text, meta in live]
-        if not nodes:
-            return None, None
-        bm25 = BM25Retriever.from_defaults(
-            nodes=nodes, similarity_top_k=min(CANDIDATES * 2, len(nodes)), language="en"
-        )
-        docs = DocBM25.build(live)
-        # Write beside, then rename: a reader never sees a half-written cache.
-        tmp = base / f".tmp-{fingerprint}-{threading.get_ident()}"
-        try:
-            shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir(parents=True)
-            bm25.persist(str(tmp), show_progress=False)
-            if docs is not None:
-                docs.save(tmp / "docs")
-            shutil.rmtree(path, ignore_errors=True)
-            tmp.rename(path)
-            for old in base.iterdir():
-                if old.name != fingerprint and not old.name.startswith(".tmp"):
-                    shutil.rmtree(old, ignore_errors=True)
-        except OSError as exc:
-            logger.warning("could not persist BM25 cache: %s", exc)
-        logger.debug(
-            "BM25 built over %d chunks in %.2f s", len(nodes), time.perf_counter() - started
-        )
-        return bm25, docs
+    @property
+    def fingerprint(self) -> str:
+        return self._views.current.fingerprint
 
     # --- search ------------------------------------------------------------------------------
 
@@ -203,88 +171,80 @@ class HybridRetriever:
     ) -> list[Scored]:
         """Return live chunks best first, fused and with the recency prior applied."""
         timings = timings if timings is not None else {}
-        with self._lock:
-            registry, bm25, docs = self._registry, self._bm25, self._docs
-        if not registry:
-            return []
+        with self._views.reading() as view:
+            if not view.registry:
+                return []
+            return self._search(view, query, as_of, system, candidates, window, timings)
+
+    def _search(
+        self,
+        view: IndexView,
+        query: str,
+        as_of: date | None,
+        system: System,
+        candidates: int,
+        window: tuple[date, date] | None,
+        timings: dict[str, float],
+    ) -> list[Scored]:
         found: dict[str, Scored] = {}
-        cosine: dict[str, float] = {}  # chunk id -> cosine similarity to the question
-        lexical: dict[str, float] = {}  # chunk id -> chunk BM25 score
         vec: Any = None
         if system in ("hybrid", "vector"):
             t = time.perf_counter()
             vec = self.embedder.embed([query])[0]
             timings["embed_ms"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            res = self.vector_store.query(
-                VectorStoreQuery(query_embedding=vec.tolist(), similarity_top_k=candidates),
-                where=_window_where(window),
-            )
-            live = self._live(
-                (n.node_id, n.get_content(), dict(n.metadata), s)
-                for n, s in zip(res.nodes or [], res.similarities or [], strict=False)
-            )
-            for cid, text, meta, sim in live:
-                item = found.setdefault(cid, Scored(cid, text, meta))
-                # ChromaVectorStore reports exp(-distance); cosine distance = 1 - cos.
-                item.similarity = 1.0 + math.log(max(sim, 1e-12))
-                cosine[cid] = item.similarity
+            for cid, text, meta, distance in self.store.query(vec, candidates, window):
+                if _live(view.registry, meta.get("doc_id"), meta.get("version")):
+                    # Cosine distance is 1 - cosine similarity.
+                    found[cid] = Scored(cid, text, meta, similarity=1.0 - distance)
             timings["vector_ms"] = (time.perf_counter() - t) * 1000
-        doc_scores: dict[str, float] = {}
-        if system in ("hybrid", "bm25") and bm25 is not None:
+        top_article = 0.0
+        if system in ("hybrid", "bm25"):
             t = time.perf_counter()
-            hits: list[NodeWithScore] = bm25.retrieve(QueryBundle(query_str=query))
-            live_b = self._live(
-                (h.node.node_id, h.node.get_content(), dict(h.node.metadata), h.score or 0.0)
-                for h in hits
-                if _in_window(h.node.metadata, window)
+            terms = view.lexical.terms(query)
+            hits = [
+                h
+                for h in view.lexical.top_chunks(terms, candidates * 2, window)
+                if _live(view.registry, h.doc_id, h.version)
+            ][:candidates]
+            lexical = {h.chunk_id: h.score for h in hits}
+            self._fetch(
+                [c for c in lexical if c not in found], found, vec if system == "hybrid" else None
             )
-            for cid, text, meta, score in live_b[:candidates]:
-                found.setdefault(cid, Scored(cid, text, meta))
-                lexical[cid] = score
-            if docs is not None:
-                doc_scores = docs.normalized_scores(query, window)
+            for cid, score in lexical.items():
+                if cid in found:
+                    found[cid].lexical = score
+            docs = {str(item.meta.get("doc_id")) for item in found.values()}
+            top_article, articles = view.lexical.article_scores(terms, docs, window)
+            for item in found.values():
+                item.article_lexical = articles.get(str(item.meta.get("doc_id")), 0.0)
             timings["bm25_ms"] = (time.perf_counter() - t) * 1000
-        if system == "hybrid" and vec is not None:
-            self._stored_cosine(vec, [c for c in found if c not in cosine], cosine, found)
+        self._fuse(found, system, as_of, top_article)
+        return sorted(found.values(), key=lambda s: s.score, reverse=True)
+
+    def _fetch(self, ids: list[str], found: dict[str, Scored], vec: Any) -> None:
+        """Add chunks only BM25 found: their text, metadata and (hybrid) stored-vector cosine."""
+        for cid, text, meta, emb in self.store.get_chunks(ids, embeddings=vec is not None):
+            sim = float(np.dot(np.asarray(emb, dtype=np.float32), vec)) if emb is not None else 0.0
+            found[cid] = Scored(cid, text, meta, similarity=sim)
+
+    def _fuse(
+        self, found: dict[str, Scored], system: System, as_of: date | None, top_article: float
+    ) -> None:
         weights = _WEIGHTS[system]
-        top_cos = max((max(v, 0.0) for v in cosine.values()), default=0.0) or 1.0
-        top_lex = max(lexical.values(), default=0.0) or 1.0
         total = sum(weights)
-        for cid, item in found.items():
-            doc_id = str(item.meta.get("doc_id"))
+        top_cos = max((max(i.similarity, 0.0) for i in found.values()), default=0.0) or 1.0
+        top_lex = max((i.lexical for i in found.values()), default=0.0) or 1.0
+        top_art = top_article or 1.0
+        for item in found.values():
+            cosine = max(item.similarity, 0.0) if weights[0] else 0.0
             fused = (
-                weights[0] * max(cosine.get(cid, 0.0), 0.0) / top_cos
-                + weights[1] * lexical.get(cid, 0.0) / top_lex
-                + weights[2] * doc_scores.get(doc_id, 0.0)
+                weights[0] * cosine / top_cos
+                + weights[1] * item.lexical / top_lex
+                + weights[2] * item.article_lexical / top_art
             ) / total
             w = recency_weight(_published(item.meta), as_of, self.recency_days)
             item.score = fused + self.recency_boost * w
-        return sorted(found.values(), key=lambda s: s.score, reverse=True)
-
-    def _stored_cosine(
-        self, vec: Any, ids: list[str], cosine: dict[str, float], found: dict[str, Scored]
-    ) -> None:
-        """Cosine of the question with the stored vectors of chunks only BM25 found."""
-        if not ids:
-            return
-        got = self.store.chunks.get(ids=ids, include=["embeddings"])
-        embeddings = got.get("embeddings")
-        if embeddings is None:
-            return
-        for cid, emb in zip(got["ids"], embeddings, strict=False):
-            sim = float(np.dot(np.asarray(emb, dtype=np.float32), vec))
-            cosine[cid] = sim
-            found[cid].similarity = sim
-
-    def _live(self, rows: Any) -> list[tuple[str, str, dict[str, Any], float]]:
-        """Keep only chunks of the current version of a registered article."""
-        out = []
-        for cid, text, meta, score in rows:
-            rec = self._registry.get(str(meta.get("doc_id")))
-            if rec is not None and rec.version == meta.get("version"):
-                out.append((cid, text, meta, float(score)))
-        return out
 
     def similarity(self, query: str, items: list[Scored]) -> None:
         """Fill in cosine similarity for candidates found only by BM25."""
@@ -310,6 +270,9 @@ class HybridRetriever:
                 break
         return docs
 
+    def close(self) -> None:
+        self.lexical.close()
+
 
 def to_passage(item: Scored) -> Passage:
     """Turn a fused candidate into a citable Passage."""
@@ -329,12 +292,10 @@ def to_passage(item: Scored) -> Passage:
     )
 
 
-def _node(cid: str, text: str, meta: dict[str, Any]) -> TextNode:
-    node = TextNode(id_=cid, text=text, metadata=meta)
-    # BM25 indexes the headline with the chunk, nothing else of the metadata.
-    node.excluded_embed_metadata_keys = [k for k in meta if k != "title"]
-    node.excluded_llm_metadata_keys = list(meta)
-    return node
+def _live(registry: dict[str, ArticleRecord], doc_id: Any, version: Any) -> bool:
+    """Whether a chunk belongs to the current version of a registered article."""
+    rec = registry.get(str(doc_id))
+    return rec is not None and rec.version == version
 
 
 def _fingerprint(registry: dict[str, ArticleRecord]) -> str:
@@ -342,21 +303,3 @@ def _fingerprint(registry: dict[str, ArticleRecord]) -> str:
     for doc_id in sorted(registry):
         h.update(f"{doc_id}\x00{registry[doc_id].version}\x01".encode())
     return h.hexdigest()[:16]
-
-
-def _window_where(window: tuple[date, date] | None) -> dict[str, Any] | None:
-    if window is None:
-        return None
-    return {
-        "$and": [
-            {"published_ord": {"$gte": window[0].toordinal()}},
-            {"published_ord": {"$lte": window[1].toordinal()}},
-        ]
-    }
-
-
-def _in_window(meta: dict[str, Any], window: tuple[date, date] | None) -> bool:
-    if window is None:
-        return True
-    d = _published(meta)
-    return d is not None and window[0] <= d <= window[1]

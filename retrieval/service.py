@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date
@@ -15,7 +16,7 @@ from retrieval.answering.briefing import briefing_topic, build_briefing
 from retrieval.api import NewsService
 from retrieval.config import Settings
 from retrieval.embedding import Embedder, OnnxMiniLM, OpenAIEmbedder
-from retrieval.errors import InputRejectedError
+from retrieval.errors import InputRejectedError, NewsdeskError
 from retrieval.gate import judge
 from retrieval.ingest import Ingestor, IngestReport
 from retrieval.parse import Problem
@@ -72,6 +73,7 @@ class Newsdesk(NewsService):
         self.retriever = HybridRetriever(store, embedder, recency_days=settings.recency_days)
         self.llm = llm
         self._refreshed = time.monotonic()
+        self._refreshing = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, *, with_llm: bool = True) -> Newsdesk:
@@ -94,15 +96,27 @@ class Newsdesk(NewsService):
         """Pick up writes made by others without re-reading the registry on every question.
 
         A local index cannot change under us: writers need the exclusive lock, and our own
-        ingests refresh when they finish. A Chroma server may be written by other hosts, so
-        it is re-checked at most every REMOTE_REFRESH_SECONDS.
+        ingests publish when they finish. A Chroma server may be written by other hosts, so
+        it is re-checked at most every REMOTE_REFRESH_SECONDS, in the background: the
+        question asked meanwhile is answered from the current view, never kept waiting.
         """
         if self.settings.chroma_host is None:
             return
         now = time.monotonic()
-        if now - self._refreshed >= REMOTE_REFRESH_SECONDS:
-            self._refreshed = now
+        if now - self._refreshed < REMOTE_REFRESH_SECONDS or not self._refreshing.acquire(
+            blocking=False
+        ):
+            return
+        self._refreshed = now
+        threading.Thread(target=self._refresh_in_background, daemon=True).start()
+
+    def _refresh_in_background(self) -> None:
+        try:
             self.retriever.refresh()
+        except NewsdeskError as exc:  # the server is down: keep answering from the last view
+            logger.warning("could not refresh from Chroma: %s", exc)
+        finally:
+            self._refreshing.release()
 
     # --- questions ---------------------------------------------------------------------------
 
@@ -285,8 +299,9 @@ class Newsdesk(NewsService):
         ingestor = self._ingestor(progress)
         try:
             return ingestor.run_paths([Path(p) for p in paths], prune=prune)
-        finally:
-            self.retriever.refresh()
+        except Exception:
+            self._refresh_after_failure()
+            raise
 
     def ingest_articles(
         self, articles: Iterable[Article | Problem], *, progress: bool = False
@@ -295,20 +310,38 @@ class Newsdesk(NewsService):
         ingestor = self._ingestor(progress)
         try:
             return ingestor.run(articles)
-        finally:
+        except Exception:
+            self._refresh_after_failure()
+            raise
+
+    def _refresh_after_failure(self) -> None:
+        """An ingest that failed half-way may have flipped records: show readers what is there."""
+        try:
             self.retriever.refresh()
+        except NewsdeskError as exc:  # the original error is the one to report
+            logger.warning("could not refresh after a failed ingest: %s", exc)
 
     def _ingestor(self, progress: bool) -> Ingestor:
         counter: Any = getattr(self.embedder, "count_tokens", None)
-        return Ingestor(self.store, self.embedder, count_tokens=counter, progress=progress)
+        # A local index changes only through this process's writers, each of which publishes
+        # before it lets the next one in, so the published registry is Chroma's: reading it
+        # again would cost a full read per ingest (and Chroma keeps about 0.7 MB per read that
+        # follows a write). A server may also be written by other hosts: read it.
+        local = self.settings.chroma_host is None
+        return Ingestor(
+            self.store,
+            self.embedder,
+            count_tokens=counter,
+            progress=progress,
+            publish=self.retriever.publish,
+            registry=(lambda: self.retriever.registry) if local else None,
+        )
 
     def rebuild(self) -> None:
         """Drop the index so the next ingest rebuilds it."""
         with self.store.writing():
             self.store.rebuild()
-        self.retriever = HybridRetriever(
-            self.store, self.embedder, recency_days=self.settings.recency_days
-        )
+            self.retriever.publish()
 
     def stats(self) -> CoverageStats:
         """Count articles and chunks, list outlets and the date range."""
@@ -333,4 +366,5 @@ class Newsdesk(NewsService):
         """Release the index lock and stop a local LLM server if one was started."""
         if self.llm is not None:
             self.llm.close()
+        self.retriever.close()
         self.store.close()

@@ -2,17 +2,17 @@
 
 Readers only trust a chunk whose `version` equals its article's version in the registry, so a
 changed article is swapped by (1) adding the new chunks, (2) flipping the registry record,
-(3) deleting the old chunks: at no moment is it missing or doubled.
+(3) deleting the old chunks once no search reads the old registry: at no moment is it missing
+or doubled. One writer at a time: a thread lock inside a process, file locks between them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
-import os
+import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from retrieval.config import Settings
-from retrieval.errors import IndexInUseError, IndexMismatchError, StoreUnavailableError
+from retrieval.errors import IndexMismatchError, NewsdeskError, StoreUnavailableError
+from retrieval.locks import IndexLock
 from retrieval.types import Article, Chunk
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,11 @@ class ArticleRecord:
     chunks: int
 
 
+def _record_meta(r: ArticleRecord) -> dict[str, Any]:
+    """A record as registry metadata (its doc id is the record's id)."""
+    return {k: v for k, v in asdict(r).items() if k != "doc_id"} | {"published": _iso(r.published)}
+
+
 def _iso(d: date | None) -> str:
     return d.isoformat() if d else ""
 
@@ -57,32 +63,14 @@ def _date(value: Any) -> date | None:
         return None
 
 
-class IndexLock:
-    """An advisory file lock: shared for readers, exclusive for the one writer."""
+def _chroma_error(exc: Exception) -> bool:
+    """Whether `exc` is a Chroma or transport failure we know (not a bug of ours)."""
+    import chromadb.errors
+    import httpx
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._path = path
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        self._mode = 0
-
-    def acquire(self, exclusive: bool) -> None:
-        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-        if mode == self._mode:
-            return
-        try:
-            fcntl.flock(self._fd, mode | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IndexInUseError(f"{self._path} is locked by another process") from None
-        self._mode = mode
-
-    def release(self) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-        self._mode = 0
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            os.close(self._fd)
+    return isinstance(
+        exc, httpx.TransportError | chromadb.errors.InternalError | chromadb.errors.NotFoundError
+    )
 
 
 class Store:
@@ -95,6 +83,9 @@ class Store:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.lock = IndexLock(settings.data_dir / "index.lock")
         self.lock.acquire(exclusive=False)
+        # One writer thread at a time; re-entrant so a write may call another write.
+        self._writer = threading.RLock()
+        self._write_depth = 0
         try:
             self.client = self._connect(settings)
             self._open_collections()
@@ -116,13 +107,8 @@ class Store:
                 path=str(settings.data_dir / "chroma"), settings=chroma_settings
             )
         except Exception as exc:
-            where = (
-                f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
-                if settings.chroma_host
-                else f"the index in {settings.data_dir}"
-            )
             raise StoreUnavailableError(
-                f"cannot open Chroma: {exc}", user_message=f"Cannot open {where}: {exc}"
+                f"cannot open Chroma: {exc}", user_message=f"Cannot open {self.where()}: {exc}"
             ) from exc
 
     @property
@@ -132,6 +118,34 @@ class Store:
     @property
     def articles_name(self) -> str:
         return f"{self.settings.collection}_articles"
+
+    def where(self) -> str:
+        """The index for a user: the Chroma server or the data dir."""
+        if self.settings.chroma_host:
+            return f"the Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port}"
+        return f"the index in {self.settings.data_dir}"
+
+    @contextlib.contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        """Turn the Chroma failures we know into StoreUnavailableError with a user message."""
+        try:
+            yield
+        except NewsdeskError:
+            raise
+        except Exception as exc:
+            if not _chroma_error(exc):
+                raise
+            raise StoreUnavailableError(
+                f"Chroma {action} failed: {type(exc).__name__}: {exc}",
+                user_message=(
+                    f"The coverage index is not reachable right now ({self.where()} did not "
+                    "answer). Please try again in a moment."
+                ),
+            ) from exc
+
+    def lexical_dir(self) -> Path:
+        """Where this collection's lexical index lives (always on local disk)."""
+        return self.settings.data_dir / "lexical" / self.settings.collection
 
     def _open_collections(self) -> None:
         self.chunks = self.client.get_or_create_collection(
@@ -162,16 +176,21 @@ class Store:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
-        """Hold the exclusive writer lock for the duration of a write."""
-        self.lock.acquire(exclusive=True)
-        try:
-            yield
-        finally:
-            # Back to a reader's shared lock; if another writer slipped in, hold none.
+        """Be the one writer: other threads wait their turn, other processes get IndexInUseError.
+
+        Chroma failures while writing become StoreUnavailableError, as they do for reads.
+        """
+        with self._writer:
+            if self._write_depth == 0:
+                self.lock.acquire(exclusive=True)
+            self._write_depth += 1
             try:
-                self.lock.acquire(exclusive=False)
-            except IndexInUseError:
-                self.lock.release()
+                with self._guard("write"):
+                    yield
+            finally:
+                self._write_depth -= 1
+                if self._write_depth == 0:
+                    self.lock.acquire(exclusive=False)
 
     def rebuild(self) -> None:
         """Drop both collections and create them anew for the current model."""
@@ -216,39 +235,37 @@ class Store:
                 metadatas=metas[s : s + step],
             )
 
-    def put_records(self, items: Sequence[tuple[Article, str, int]]) -> None:
-        """Flip the registry to the given (article, version, n_chunks) in batches."""
+    def put_records(self, items: Sequence[tuple[Article, str, int]]) -> list[ArticleRecord]:
+        """Flip the registry to the given (article, version, n_chunks); return the records."""
+        records = [
+            ArticleRecord(a.doc_id, v, a.source, a.title, a.outlet, a.published, a.url, n)
+            for a, v, n in items
+        ]
         step = self.max_batch()
-        for s in range(0, len(items), step):
-            part = items[s : s + step]
+        for s in range(0, len(records), step):
+            part = records[s : s + step]
             self.articles.upsert(
-                ids=[a.doc_id for a, _, _ in part],
+                ids=[r.doc_id for r in part],
                 embeddings=[[0.0] for _ in part],
-                metadatas=[
-                    {
-                        "version": v,
-                        "source": a.source,
-                        "title": a.title,
-                        "outlet": a.outlet,
-                        "published": _iso(a.published),
-                        "url": a.url,
-                        "chunks": n,
-                    }
-                    for a, v, n in part
-                ],
+                metadatas=[_record_meta(r) for r in part],
             )
+        return records
 
     def delete_stale_chunks(self, doc_id: str, keep_version: str) -> None:
         """Delete chunks of older versions of one article."""
         self.chunks.delete(where={"$and": [{"doc_id": doc_id}, {"version": {"$ne": keep_version}}]})
 
-    def delete_articles(self, doc_ids: Sequence[str]) -> None:
-        """Remove articles: registry first (readers stop seeing them), then their chunks."""
+    def delete_records(self, doc_ids: Sequence[str]) -> None:
+        """Drop articles from the registry (their chunks go later, with delete_chunks_of)."""
         step = self.max_batch()
         for s in range(0, len(doc_ids), step):
-            part = list(doc_ids[s : s + step])
-            self.articles.delete(ids=part)
-            self.chunks.delete(where={"doc_id": {"$in": part}})
+            self.articles.delete(ids=list(doc_ids[s : s + step]))
+
+    def delete_chunks_of(self, doc_ids: Sequence[str]) -> None:
+        """Delete every chunk of the given articles."""
+        step = self.max_batch()
+        for s in range(0, len(doc_ids), step):
+            self.chunks.delete(where={"doc_id": {"$in": list(doc_ids[s : s + step])}})
 
     def sweep(self, registry: dict[str, ArticleRecord]) -> int:
         """Delete chunks no registry record vouches for (left by an interrupted ingest)."""
@@ -265,48 +282,83 @@ class Store:
 
     # --- reading -----------------------------------------------------------------------------
 
+    def query(
+        self, vector: np.ndarray, n: int, window: tuple[date, date] | None = None
+    ) -> list[tuple[str, str, dict[str, Any], float]]:
+        """The n nearest chunks as (chunk id, text, metadata, cosine distance)."""
+        with self._guard("query"):
+            res = self.chunks.query(
+                query_embeddings=[vector.tolist()],
+                n_results=n,
+                where=_window_where(window),
+                include=["documents", "metadatas", "distances"],
+            )
+        ids = res["ids"][0] if res["ids"] else []
+        docs = (res.get("documents") or [[]])[0] or []
+        metas = (res.get("metadatas") or [[]])[0] or []
+        dists = (res.get("distances") or [[]])[0] or []
+        return [
+            (cid, doc or "", dict(meta or {}), float(dist))
+            for cid, doc, meta, dist in zip(ids, docs, metas, dists, strict=False)
+        ]
+
+    def get_chunks(
+        self, ids: Sequence[str], *, embeddings: bool = False
+    ) -> list[tuple[str, str, dict[str, Any], Any]]:
+        """(chunk id, text, metadata, vector or None) of the given chunks that exist."""
+        if not ids:
+            return []
+        include = ["documents", "metadatas", *(["embeddings"] if embeddings else [])]
+        with self._guard("get"):
+            got = self.chunks.get(ids=list(ids), include=include)
+        vecs = got.get("embeddings")
+        vecs = [None] * len(got["ids"]) if vecs is None else vecs
+        return [(*row, vec) for row, vec in zip(_rows(got), vecs, strict=True)]
+
+    def chunks_of(self, doc_ids: Sequence[str]) -> list[tuple[str, str, dict[str, Any]]]:
+        """(chunk id, text, metadata) of every stored chunk of the given articles."""
+        if not doc_ids:
+            return []
+        with self._guard("get"):
+            got = self.chunks.get(
+                where={"doc_id": {"$in": list(doc_ids)}}, include=["documents", "metadatas"]
+            )
+        return _rows(got)
+
     def registry(self) -> dict[str, ArticleRecord]:
         """Return every article record by doc id."""
         out: dict[str, ArticleRecord] = {}
-        offset = 0
-        while True:
-            page = self.articles.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            for doc_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
-                m = dict(meta or {})
-                out[doc_id] = ArticleRecord(
-                    doc_id=doc_id,
-                    version=str(m.get("version", "")),
-                    source=str(m.get("source", "")),
-                    title=str(m.get("title", "")),
-                    outlet=str(m.get("outlet", "")),
-                    published=_date(m.get("published")),
-                    url=str(m.get("url", "")),
-                    chunks=int(m.get("chunks", 0) or 0),
-                )
-            if len(page["ids"]) < _PAGE:
-                return out
-            offset += _PAGE
+        for doc_id, _, m in self._all(self.articles, ["metadatas"]):
+            out[doc_id] = ArticleRecord(
+                doc_id=doc_id,
+                version=str(m.get("version", "")),
+                source=str(m.get("source", "")),
+                title=str(m.get("title", "")),
+                outlet=str(m.get("outlet", "")),
+                published=_date(m.get("published")),
+                url=str(m.get("url", "")),
+                chunks=int(m.get("chunks", 0) or 0),
+            )
+        return out
 
     def iter_chunk_meta(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Yield (chunk id, metadata) for every stored chunk."""
-        offset = 0
-        while True:
-            page = self.chunks.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            for cid, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
-                yield cid, dict(meta or {})
-            if len(page["ids"]) < _PAGE:
-                return
-            offset += _PAGE
+        for cid, _, meta in self._all(self.chunks, ["metadatas"]):
+            yield cid, meta
 
     def iter_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Yield (chunk id, text, metadata) for every stored chunk."""
+        yield from self._all(self.chunks, ["metadatas", "documents"])
+
+    def _all(
+        self, collection: Any, include: list[str]
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(id, document, metadata) of every record, a page at a time."""
         offset = 0
         while True:
-            page = self.chunks.get(include=["metadatas", "documents"], limit=_PAGE, offset=offset)
-            docs = page["documents"] or []
-            metas = page["metadatas"] or []
-            for cid, doc, meta in zip(page["ids"], docs, metas, strict=False):
-                yield cid, doc or "", dict(meta or {})
+            with self._guard("get"):
+                page = collection.get(include=include, limit=_PAGE, offset=offset)
+            yield from _rows(page)
             if len(page["ids"]) < _PAGE:
                 return
             offset += _PAGE
@@ -316,6 +368,28 @@ class Store:
 
     def close(self) -> None:
         self.lock.close()
+
+
+def _rows(got: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    """(id, document, metadata) rows of a Chroma get result."""
+    n = len(got["ids"])
+    docs = got.get("documents") or [""] * n
+    metas = got.get("metadatas") or [{}] * n
+    return [
+        (rid, doc or "", dict(meta or {}))
+        for rid, doc, meta in zip(got["ids"], docs, metas, strict=True)
+    ]
+
+
+def _window_where(window: tuple[date, date] | None) -> dict[str, Any] | None:
+    if window is None:
+        return None
+    return {
+        "$and": [
+            {"published_ord": {"$gte": window[0].toordinal()}},
+            {"published_ord": {"$lte": window[1].toordinal()}},
+        ]
+    }
 
 
 def chunk_id(doc_id: str, version: str, index: int) -> str:

@@ -157,36 +157,44 @@ def run_cli(
     )
 
 
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    """A real `chroma run` server on 127.0.0.1, started for the session and stopped after."""
+def start_chroma(path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """Start a real `chroma run` server on 127.0.0.1 with its data in `path`; wait until up."""
     exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     if not Path(exe).exists():
         pytest.skip("the chroma CLI is not installed")
     port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
     log = (path / "server.log").open("w")
     proc = subprocess.Popen(
         [exe, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path / "db")],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    log.close()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
+                return proc, port
         except OSError:
             if proc.poll() is not None:
                 pytest.fail(f"chroma server exited: {(path / 'server.log').read_text()[-2000:]}")
             time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("chroma server did not start within 60 s")
-    yield "127.0.0.1", port
+    proc.kill()
+    pytest.fail("chroma server did not start within 60 s")
+
+
+def stop_chroma(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """A real `chroma run` server on 127.0.0.1, started for the session and stopped after."""
+    proc, port = start_chroma(tmp_path_factory.mktemp("chroma-server"))
+    yield "127.0.0.1", port
+    stop_chroma(proc)

@@ -1,4 +1,4 @@
-"""A process killed with SIGKILL mid-ingest leaves a store that a re-run makes exact."""
+"""A process killed with SIGKILL mid-ingest leaves a store (and BM25) a re-run makes exact."""
 
 from __future__ import annotations
 
@@ -71,4 +71,8 @@ def test_sigkill_mid_ingest_then_rerun_is_consistent(tmp_path: Path, embedder: O
     assert len(keys) == len(set(keys))  # no duplicates
     assert all(registry[str(m["doc_id"])].version == m["version"] for _, m in metas)
     assert report.new + report.unchanged == 150
+    # The lexical index holds exactly the registered version of every article, and finds them.
+    assert svc.retriever.lexical.view().versions() == {d: r.version for d, r in registry.items()}
+    hits = svc.retriever.search("festival in Kaunas report 149", system="bm25")
+    assert hits and hits[0].meta["doc_id"] == "doc149"
     svc.close()

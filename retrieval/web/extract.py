@@ -8,8 +8,6 @@ import re
 from datetime import date
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import trafilatura
-
 from retrieval.types import Article
 from retrieval.web.fetch import FetchError, Page
 
@@ -138,6 +136,8 @@ def extract_article(
     Raises FetchError (reason "no article text found") when the page holds no article.
     Works on the bytes given only: trafilatura is never asked to fetch anything.
     """
+    import trafilatura  # here, not at the top: every command imports this module, few extract
+
     url = page.final_url or page.url
     content: str | bytes = page.text() if page.charset else page.body
     try:
