@@ -57,7 +57,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             svc.rebuild()
         report = svc.ingest(paths, prune=args.prune, progress=True) if paths else None
         if urls:
-            from retrieval.web import ingest_urls
+            from retrieval.web import ingest_urls, require_extractor
+
+            require_extractor()
 
             print(asyncio.run(ingest_urls(svc, settings, urls)).summary())
         if report is not None:

@@ -40,8 +40,10 @@ def _print_report(report: FollowReport) -> None:
 def cmd_follow(args: argparse.Namespace, settings: Settings) -> int:
     """Follow feeds: check them once (--once) or every --every until interrupted."""
     from retrieval.service import Newsdesk
+    from retrieval.web.extract import require_extractor
     from retrieval.web.follow import follow_loop, follow_once, list_feeds
 
+    require_extractor()
     every = _every_seconds(args.every or settings.follow_every)
     if not args.feeds and not list_feeds(settings):
         print("No feeds followed yet. Usage: newsdesk follow FEED_URL ...")

@@ -1,8 +1,7 @@
 """Logging for entry points: stderr, quiet libraries, never print secrets.
 
 Below WARNING only Newsdesk's own loggers speak, unless the level is DEBUG: libraries log
-chatter a user cannot act on (bm25s wrote "Opened file and mmap objects" to the root logger
-on every question).
+chatter a user cannot act on (chromadb logs each component it starts, for one).
 
 Redaction is one record factory (`install_redaction`): every record made by any logger is
 cleaned before any handler or filter sees it (pytest's capture too), message, arguments,
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 REDACTED = "[REDACTED]"
-NOISY = ("httpx", "httpcore", "chromadb", "urllib3", "bm25s", "onnxruntime")
+NOISY = ("httpx", "httpcore", "chromadb", "urllib3", "onnxruntime")
 OWN = ("bot", "retrieval", "benchmarks", "__main__")
 _SHAPES = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b|\bsk-[A-Za-z0-9_-]{10,}")
 _secrets: set[str] = set()

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from retrieval.answering import analyse, extractive_answer, format_date, refusal
 from retrieval.answering.briefing import briefing_topic, build_briefing
@@ -322,7 +322,8 @@ class Newsdesk(NewsService):
             logger.warning("could not refresh after a failed ingest: %s", exc)
 
     def _ingestor(self, progress: bool) -> Ingestor:
-        counter: Any = getattr(self.embedder, "count_tokens", None)
+        # Chunks are sized in the local model's tokens; an API embedder's are not counted.
+        counter = self.embedder.count_tokens if isinstance(self.embedder, OnnxMiniLM) else None
         # A local index changes only through this process's writers, each of which publishes
         # before it lets the next one in, so the published registry is Chroma's: reading it
         # again would cost a full read per ingest (and Chroma keeps about 0.7 MB per read that

@@ -5,7 +5,13 @@ threads). Sync callers (the CLI) run the coroutines with `asyncio.run` at their 
 """
 
 from retrieval.web.articles import UrlIngest, fetch_articles, ingest_urls
-from retrieval.web.extract import doc_id_for_url, extract_article, fingerprint, normalize_url
+from retrieval.web.extract import (
+    doc_id_for_url,
+    extract_article,
+    fingerprint,
+    normalize_url,
+    require_extractor,
+)
 from retrieval.web.fetch import USER_AGENT, FetchError
 from retrieval.web.follow import (
     MIN_EVERY_SECONDS,
@@ -40,5 +46,6 @@ __all__ = [
     "list_feeds",
     "normalize_url",
     "parse_every",
+    "require_extractor",
     "unfollow_feed",
 ]

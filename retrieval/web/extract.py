@@ -124,6 +124,15 @@ def _parse_iso_date(value: str | None) -> date | None:
         return None
 
 
+def require_extractor() -> None:
+    """Import trafilatura now, so a command that extracts pages names a missing extra at once.
+
+    Extraction imports it lazily (cold start), and a feed round isolates each feed's errors,
+    so without this a missing `live` extra would show up as one failed feed after another.
+    """
+    import trafilatura  # noqa: F401
+
+
 def extract_article(
     page: Page,
     *,
