@@ -93,9 +93,8 @@ def recency_weight(
 ) -> float:
     """Return a prior in [0, 1]: 1 for reporting in the `window_days` before `as_of`, fading after.
 
-    Flat inside the window: fused RRF scores are compressed (rank 1 and rank 10 differ by
-    0.002), so a prior that still falls inside the window reorders recent articles by date
-    instead of relevance. Past the window it halves about every `window_days / 3` days.
+    Flat inside the window: a prior that still falls inside it would reorder recent articles
+    by date instead of relevance. Past the window it halves about every `window_days / 3` days.
     Articles dated after `as_of` could not have been read then and get 0, except for a one-day
     time-zone tolerance when `as_of` is today. Measured on RealTime QA dev (docs/evaluation.md).
     """
