@@ -7,7 +7,6 @@ Paths to the repo's test data and ../shared live here, not in the product.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -15,9 +14,3 @@ SEEDS = REPO / "seeds"
 SEED_QA = REPO / "tests" / "fixtures" / "seed_dev_qa.jsonl"
 RTQA = REPO.parent / "shared" / "eval" / "realtimeqa"
 DOCS = REPO / "docs"
-
-# The fake Bot API is a test double (tests/auxil); the tests import it as `auxil`, and so do
-# the benchmarks, so both see one module.
-_TESTS = str(REPO / "tests")
-if _TESTS not in sys.path:
-    sys.path.append(_TESTS)

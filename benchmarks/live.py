@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", action="store_true", help="leave the new article in the index")
     args = p.parse_args(argv)
     env_file = os.environ.get("NEWSDESK_ENV_FILE", ".env") or None
-    settings = Settings(_env_file=env_file, data_dir=args.data_dir, llm="off")  # type: ignore[call-arg]
+    settings = Settings(_env_file=env_file, data_dir=args.data_dir, llm="off")
     rtqa = RTQA / "questions_dev.jsonl"
     path = args.questions or (rtqa if rtqa.is_file() else SEED_QA)
     questions = load_questions(path, args.n_questions)

@@ -24,8 +24,7 @@ from bot.telegram.services import Services
 from retrieval.api import NewsService
 from retrieval.config import Settings
 from retrieval.service import Newsdesk
-
-from auxil.fake_bot_api import FakeBotAPI
+from tests.auxil.fake_bot_api import FakeBotAPI
 
 log = logging.getLogger(__name__)
 

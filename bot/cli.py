@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
 def load_settings() -> Settings:
     """Settings from the environment and .env (NEWSDESK_ENV_FILE picks another; empty: none)."""
     env_file = os.environ.get("NEWSDESK_ENV_FILE", ".env") or None
-    return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    return Settings(_env_file=env_file)
 
 
 def secrets_of(settings: Settings) -> list[str]:

@@ -20,8 +20,7 @@ from retrieval.embedding import OnnxMiniLM
 from retrieval.service import Newsdesk
 from retrieval.store import Store
 from retrieval.types import Passage
-
-from auxil.llm_fakes import ScriptedLLM, seed_passages
+from tests.auxil.llm_fakes import ScriptedLLM, seed_passages
 
 if TYPE_CHECKING:
     from retrieval.llm.answerer import LLMAnswerer

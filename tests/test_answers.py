@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ def assert_citations_valid(answer: Answer) -> None:
 
 
 @pytest.mark.parametrize("qa", [q for q in QA if q["answerable"]], ids=lambda q: q["id"])
-def test_answerable_questions(seeded_service: Newsdesk, qa: dict) -> None:
+def test_answerable_questions(seeded_service: Newsdesk, qa: dict[str, Any]) -> None:
     answer = seeded_service.answer(qa["question"])
     assert not answer.refused, answer.answer
     assert answer.mode == "extractive"
@@ -52,7 +53,7 @@ def test_answerable_questions(seeded_service: Newsdesk, qa: dict) -> None:
 
 
 @pytest.mark.parametrize("qa", [q for q in QA if not q["answerable"]], ids=lambda q: q["id"])
-def test_unanswerable_questions_are_declined(seeded_service: Newsdesk, qa: dict) -> None:
+def test_unanswerable_questions_are_declined(seeded_service: Newsdesk, qa: dict[str, Any]) -> None:
     answer = seeded_service.answer(qa["question"])
     assert answer.refused
     assert "doesn't say" in answer.answer

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from web_fixtures.server import SOLAR, serve_site
 
 from retrieval.embedding import OnnxMiniLM
 from retrieval.service import Newsdesk
 from retrieval.web import ingest_urls
 from tests.conftest import make_settings, open_service
+from tests.web_fixtures.server import SOLAR, serve_site
 
 VARGA = "Every panel we float on that water"
 ACHEBE = "would pay for itself within eleven years"

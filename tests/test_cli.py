@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS, cli_env, run_cli
+from tests.conftest import SEEDS, cli_env, run_cli
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_start_ingests_seeds_and_opens_the_repl(tmp_path: Path) -> None:
 
 def test_ingest_while_locked_says_index_in_use(cli_data: Path) -> None:
     from retrieval.config import Settings
-    from retrieval.store import IndexLock
+    from retrieval.locks import IndexLock
 
     lock = IndexLock(Settings(_env_file=None, data_dir=cli_data).data_dir / "index.lock")
     lock.acquire(exclusive=True)

@@ -9,8 +9,7 @@ from bot.telegram.render import render_answer as telegram_answer
 from retrieval.answering import extractive_answer
 from retrieval.answering.compose import whole_quote
 from retrieval.types import Answer, Citation, Passage
-
-from auxil.fake_bot_api import parse_telegram_html
+from tests.auxil.fake_bot_api import parse_telegram_html
 
 TEXT = (
     "The council voted 8-1 on Monday to build the farm. "

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from retrieval.config import Settings
 from retrieval.embedding import OnnxMiniLM
 from retrieval.errors import IndexInUseError
 from retrieval.locks import IndexLock
 from retrieval.service import Newsdesk
 from retrieval.store import Store
 from retrieval.types import Article
-
-from conftest import open_service
+from tests.conftest import open_service
 
 CITIES = ["Tallinn", "Riga", "Vilnius", "Gdansk", "Tartu", "Kaunas", "Turku", "Oulu"]
 
@@ -142,7 +142,7 @@ def test_writer_threads_take_turns(service: Newsdesk) -> None:
     assert overlaps == []
 
 
-def test_a_refused_writer_keeps_its_reader_lock(settings, embedder: OnnxMiniLM) -> None:
+def test_a_refused_writer_keeps_its_reader_lock(settings: Settings, embedder: OnnxMiniLM) -> None:
     svc = open_service(settings, embedder)
     other = Store(settings, embedder.model_id, embedder.dim)  # another reader
     with pytest.raises(IndexInUseError):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from retrieval.chunking import chunk_text
 from retrieval.embedding import OnnxMiniLM
-from retrieval.parse import Article, parse_file
-
-from conftest import REPO, cli_env, make_settings, open_service
+from retrieval.parse import parse_file
+from retrieval.types import Article
+from tests.conftest import REPO, cli_env, make_settings, open_service
 
 TOPICS = ["harbour", "election", "drought", "vaccine", "railway", "festival", "strike", "summit"]
 CITIES = ["Tallinn", "Riga", "Vilnius", "Gdansk", "Tartu", "Kaunas", "Turku", "Oulu", "Lodz"]

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_telegram_bot import BOT, QUESTION, make_settings, running
 
 from bot.cli import EXIT_INTERNAL, missing_extra
 from bot.telegram.app import APOLOGY
@@ -20,10 +19,10 @@ from retrieval.llm import client
 from retrieval.llm.answerer import LLMAnswerer
 from retrieval.service import Newsdesk
 from retrieval.types import Passage
-
-from auxil.fake_bot_api import FakeBotAPI
-from auxil.llm_fakes import ScriptedLLM
-from conftest import REPO, cli_env
+from tests.auxil.fake_bot_api import FakeBotAPI
+from tests.auxil.llm_fakes import ScriptedLLM
+from tests.conftest import REPO, cli_env
+from tests.test_telegram_bot import BOT, QUESTION, make_settings, running
 
 # Our own stream code raising, as a KeyError in a chunk parser would.
 BROKEN_CHUNKS = """

@@ -15,9 +15,8 @@ import pytest
 from bot.cli import build_parser
 from retrieval.config import Settings
 from retrieval.evaluation.runner import run_retrieval_eval
-
-from auxil.llm_fakes import ScriptedLLM
-from conftest import FIXTURES, SHARED_EVAL, make_settings
+from tests.auxil.llm_fakes import ScriptedLLM
+from tests.conftest import FIXTURES, SHARED_EVAL, make_settings
 
 REALTIMEQA = SHARED_EVAL / "realtimeqa"
 needs_realtimeqa = pytest.mark.skipif(

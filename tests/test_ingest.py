@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from retrieval.config import Settings
 from retrieval.embedding import OnnxMiniLM
 from retrieval.errors import IndexInUseError, IndexMismatchError
 from retrieval.service import Newsdesk
 from retrieval.store import Store
-
-from conftest import SEEDS, make_settings, open_service
+from tests.conftest import SEEDS, make_settings, open_service
 
 
 def _article(path: Path, title: str, body: str) -> Path:
@@ -136,7 +136,7 @@ def test_bad_inputs_are_reported_and_the_rest_ingests(service: Newsdesk, tmp_pat
     assert "café in Tartu" in service.answer("What opened in Tartu?").answer
 
 
-def test_model_mismatch_says_how_to_rebuild(settings, embedder: OnnxMiniLM) -> None:
+def test_model_mismatch_says_how_to_rebuild(settings: Settings, embedder: OnnxMiniLM) -> None:
     svc = open_service(settings, embedder)
     svc.ingest([SEEDS])
     svc.close()
@@ -145,7 +145,7 @@ def test_model_mismatch_says_how_to_rebuild(settings, embedder: OnnxMiniLM) -> N
     assert "--rebuild" in err.value.user_message and "some-other-model" in err.value.user_message
 
 
-def test_rebuild_after_mismatch(settings, embedder: OnnxMiniLM) -> None:
+def test_rebuild_after_mismatch(settings: Settings, embedder: OnnxMiniLM) -> None:
     svc = open_service(settings, embedder)
     svc.ingest([SEEDS])
     svc.rebuild()
@@ -155,7 +155,7 @@ def test_rebuild_after_mismatch(settings, embedder: OnnxMiniLM) -> None:
     svc.close()
 
 
-def test_second_writer_gets_index_in_use(settings, embedder: OnnxMiniLM) -> None:
+def test_second_writer_gets_index_in_use(settings: Settings, embedder: OnnxMiniLM) -> None:
     reader = open_service(settings, embedder)
     other = Store(settings, embedder.model_id, embedder.dim)  # another holder of the lock
     try:

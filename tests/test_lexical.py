@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from retrieval.config import Settings
+from retrieval.embedding import OnnxMiniLM
 from retrieval.lexical import LexicalIndex, rebuild_text
 from retrieval.lexical_search import LexicalView
 from retrieval.retriever import _fingerprint
 from retrieval.service import Newsdesk
-
-from conftest import open_service
+from tests.conftest import open_service
 
 TOPICS = {
     "ferry": "Ferry workers in Port Elm walked out over pay; buses replaced the ferries.",
@@ -85,7 +86,9 @@ def test_incremental_add_replace_prune_equal_a_rebuild(service: Newsdesk, tmp_pa
     assert all(h.meta["doc_id"] != "dam" for h in hits)
 
 
-def test_a_stale_copy_is_repaired_at_open(settings, embedder, tmp_path: Path) -> None:
+def test_a_stale_copy_is_repaired_at_open(
+    settings: Settings, embedder: OnnxMiniLM, tmp_path: Path
+) -> None:
     src = tmp_path / "src"
     _write_articles(src, ["ferry", "zoo", "bridge"])
     svc = open_service(settings, embedder)
@@ -110,7 +113,7 @@ def test_a_stale_copy_is_repaired_at_open(settings, embedder, tmp_path: Path) ->
 
 
 def test_an_interrupted_lexical_write_is_repaired(
-    settings, embedder, tmp_path: Path, monkeypatch
+    settings: Settings, embedder: OnnxMiniLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src = tmp_path / "src"
     _write_articles(src, ["ferry", "zoo"])
@@ -135,7 +138,9 @@ def test_an_interrupted_lexical_write_is_repaired(
     reopened.close()
 
 
-def test_a_damaged_index_is_rebuilt(settings, embedder, tmp_path: Path) -> None:
+def test_a_damaged_index_is_rebuilt(
+    settings: Settings, embedder: OnnxMiniLM, tmp_path: Path
+) -> None:
     src = tmp_path / "src"
     _write_articles(src, ["ferry", "zoo"])
     svc = open_service(settings, embedder)

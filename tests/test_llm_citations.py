@@ -11,8 +11,7 @@ from retrieval.llm.citations import best_sentence, check_answer, is_refusal, str
 from retrieval.llm.guards import EchoGuard, planted_instructions
 from retrieval.llm.quotes import extract_quotes, find_quote, split_sentences
 from retrieval.types import Passage
-
-from auxil.llm_fakes import seed_passages
+from tests.auxil.llm_fakes import seed_passages
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ import pytest
 from retrieval.errors import LLMError
 from retrieval.llm.answerer import LLMAnswerer, build_llm, prompt_sources
 from retrieval.types import Answer, Passage
-
-from auxil.llm_fakes import Reply, ScriptedLLM, echo_system
-from conftest import llm_settings, make_settings
+from tests.auxil.llm_fakes import Reply, ScriptedLLM, echo_system
+from tests.conftest import llm_settings, make_settings
 
 QUESTION = "What did Germany say about Macron's remarks?"
 GOOD = "Germany's defense minister said Macron's quotes were \"not helpful\" [2]."

@@ -9,15 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_llm_fake import GOOD, QUESTION, assert_extractive_fallback, assert_verified, collect
 
 from retrieval.errors import LLMError
 from retrieval.llm.answerer import LLMAnswerer
 from retrieval.llm.client import ChatClient
 from retrieval.types import Passage
-
-from auxil.llm_fakes import Reply, ScriptedLLM
-from conftest import llm_settings
+from tests.auxil.llm_fakes import Reply, ScriptedLLM
+from tests.conftest import llm_settings
+from tests.test_llm_fake import GOOD, QUESTION, assert_extractive_fallback, assert_verified, collect
 
 
 def test_429_then_success_honours_retry_after(fake: ScriptedLLM) -> None:

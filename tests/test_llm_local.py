@@ -20,9 +20,8 @@ from retrieval.llm.answerer import LLMAnswerer
 from retrieval.llm.client import ChatClient, Completion
 from retrieval.llm.local_server import LocalLlamaServer, packaged_model
 from retrieval.types import Answer, Passage, Turn
-
-from auxil.llm_fakes import seed_passages
-from conftest import make_settings
+from tests.auxil.llm_fakes import seed_passages
+from tests.conftest import make_settings
 
 QUESTION = "What did Germany say about Macron's remarks?"
 MAX_TOKENS = 48

@@ -17,8 +17,7 @@ from retrieval.llm.prompts import (
     new_fence,
     template_variables,
 )
-
-from auxil.llm_fakes import seed_passages
+from tests.auxil.llm_fakes import seed_passages
 
 
 def test_fill_fails_loudly_on_missing_and_unexpected_variables() -> None:

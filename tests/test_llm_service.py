@@ -17,9 +17,8 @@ from retrieval.llm.answerer import LLMAnswerer
 from retrieval.service import Newsdesk
 from retrieval.store import Store
 from retrieval.types import Answer, Turn
-
-from auxil.llm_fakes import Reply, ScriptedLLM
-from conftest import SEEDS, cli_env, make_settings, run_cli
+from tests.auxil.llm_fakes import Reply, ScriptedLLM
+from tests.conftest import SEEDS, cli_env, make_settings, run_cli
 
 SEED_TEXT = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
 QUESTION = "What did Germany say about Macron's remarks?"

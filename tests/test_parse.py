@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import parse
-from retrieval.chunking import chunk_text, split_sentences
+from retrieval.chunking import chunk_text
 from retrieval.parse import (
     MAX_ARTICLE_CHARS,
     Problem,
@@ -20,9 +20,9 @@ from retrieval.parse import (
     parse_file,
 )
 from retrieval.service import Newsdesk
+from retrieval.text import split_sentences
 from retrieval.types import Article
-
-from conftest import SEEDS
+from tests.conftest import SEEDS
 
 
 def test_seed_article_parses_with_outlet_date_and_no_boilerplate() -> None:

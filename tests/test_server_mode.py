@@ -11,8 +11,7 @@ from retrieval.embedding import OnnxMiniLM
 from retrieval.errors import StoreUnavailableError
 from retrieval.store import Store
 from retrieval.types import Article
-
-from conftest import SEEDS, make_settings, open_service, start_chroma, stop_chroma
+from tests.conftest import SEEDS, make_settings, open_service, start_chroma, stop_chroma
 
 QUESTION = "Which news agency quoted Sergei Naryshkin?"
 

@@ -22,8 +22,8 @@ def test_env_example_parses_to_the_defaults(
 ) -> None:
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
-    from_file = Settings(_env_file=EXAMPLE)  # type: ignore[call-arg]
-    default = Settings(_env_file=None)  # type: ignore[call-arg]
+    from_file = Settings(_env_file=EXAMPLE)
+    default = Settings(_env_file=None)
     assert from_file.model_dump() == default.model_dump()
 
 
@@ -31,7 +31,7 @@ def test_env_vars_and_id_lists(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSDESK_ALLOWED_USER_IDS", "12, 34")
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     monkeypatch.setenv("CHROMA_HOST", "")
-    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    s = Settings(_env_file=None)
     assert s.allowed_user_ids == [12, 34]
     assert s.chroma_host is None
     assert s.telegram_bot_token is not None
@@ -39,9 +39,9 @@ def test_env_vars_and_id_lists(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_llm_enabled_only_when_configured() -> None:
-    assert not Settings(_env_file=None, llm="auto").llm_enabled  # type: ignore[call-arg]
-    assert Settings(_env_file=None, openai_base_url="http://127.0.0.1:1/v1").llm_enabled  # type: ignore[call-arg]
-    assert not Settings(_env_file=None, openai_base_url="http://x/v1", llm="off").llm_enabled  # type: ignore[call-arg]
+    assert not Settings(_env_file=None, llm="auto").llm_enabled
+    assert Settings(_env_file=None, openai_base_url="http://127.0.0.1:1/v1").llm_enabled
+    assert not Settings(_env_file=None, openai_base_url="http://x/v1", llm="off").llm_enabled
 
 
 def test_readme_explains_every_setting() -> None:

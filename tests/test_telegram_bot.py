@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_fixtures.server import LIBRARY, serve_site
 
 from bot.telegram.app import APOLOGY, EXIT_CONFLICT, EXIT_OK, build_application, serve
 from bot.telegram.questions import NON_TEXT
@@ -27,10 +26,10 @@ from retrieval.ingest import IngestReport
 from retrieval.service import Newsdesk
 from retrieval.store import ArticleRecord
 from retrieval.types import Answer, Article, CoverageStats, Turn
-
-from auxil.fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
-from conftest import make_settings as conftest_settings
-from conftest import open_service
+from tests.auxil.fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
+from tests.conftest import make_settings as conftest_settings
+from tests.conftest import open_service
+from tests.web_fixtures.server import LIBRARY, serve_site
 
 QUESTION = "What did Germany say about Macron's remarks?"
 BOT = "newsdesk_test_bot"

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from web_fixtures.server import BRIDGE, FLOOD, LIBRARY, Site, serve_site
 
 from bot.telegram.app import EXIT_OK, build_application, serve
 from bot.telegram.follower import Follower, bot_data_follower
@@ -27,9 +26,9 @@ from retrieval.ingest import IngestReport
 from retrieval.service import Newsdesk
 from retrieval.types import Article
 from retrieval.web import follow_feed, list_feeds
-
-from auxil.fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
-from conftest import open_service
+from tests.auxil.fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
+from tests.conftest import open_service
+from tests.web_fixtures.server import BRIDGE, FLOOD, LIBRARY, Site, serve_site
 
 BOT = "newsdesk_test_bot"
 ADMIN, READER = 42, 77

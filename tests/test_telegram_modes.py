@@ -18,14 +18,6 @@ from pathlib import Path
 
 import pytest
 from telegram import Bot
-from test_telegram_bot import (  # one seeded index per session, shared with the e2e tests
-    BOT,
-    QUESTION,
-    answered,
-    make_settings,
-    running,
-    visible,
-)
 
 from benchmarks.telegram import format_report, run_telegram_bench
 from bot.telegram.app import (
@@ -40,11 +32,18 @@ from bot.telegram.send import StreamPreview, send_html
 from bot.telegram.services import Services
 from retrieval.embedding import OnnxMiniLM
 from retrieval.service import Newsdesk
-
-from auxil.fake_bot_api import FakeBotAPI, parse_telegram_html
-from auxil.llm_fakes import ScriptedLLM, quote_first_passage
-from conftest import make_settings as conftest_settings
-from conftest import open_service
+from tests.auxil.fake_bot_api import FakeBotAPI, parse_telegram_html
+from tests.auxil.llm_fakes import ScriptedLLM, quote_first_passage
+from tests.conftest import make_settings as conftest_settings
+from tests.conftest import open_service
+from tests.test_telegram_bot import (  # one seeded index per session, shared with the e2e tests
+    BOT,
+    QUESTION,
+    answered,
+    make_settings,
+    running,
+    visible,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 

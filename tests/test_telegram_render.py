@@ -17,8 +17,7 @@ from bot.telegram.render import (
     to_plain,
 )
 from retrieval.types import Answer, Citation
-
-from auxil.fake_bot_api import ParseError, parse_telegram_html
+from tests.auxil.fake_bot_api import ParseError, parse_telegram_html
 
 
 def _citation(n: int, **kw: object) -> Citation:

@@ -12,8 +12,7 @@ import pytest
 from tokenizers import Encoding, Tokenizer
 
 from retrieval.embedding import MAX_TOKENS, load_tokenizer
-
-from conftest import SEEDS, SHARED_EVAL
+from tests.conftest import SEEDS, SHARED_EVAL
 
 VOCAB_SHA256 = "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"
 CORPUS = SHARED_EVAL / "realtimeqa" / "corpus.jsonl"

@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from web_fixtures.server import Site, serve_site
 
 from retrieval.config import Settings
 from retrieval.errors import ConfigError
@@ -16,6 +15,7 @@ from retrieval.web import follow_feed, list_feeds, parse_every, unfollow_feed
 from retrieval.web.feeds import FeedPoll, parse_feed, poll_feed
 from retrieval.web.fetch import Fetcher, FetchError
 from retrieval.web.state import WebState
+from tests.web_fixtures.server import Site, serve_site
 
 FIXTURES = Path(__file__).parent / "web_fixtures"
 

@@ -8,11 +8,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from web_fixtures.server import BRIDGE, BRIDGE_AMP, FLOOD, LIBRARY, WIRE, Site, serve_site
 
 from retrieval.config import Settings
 from retrieval.web import USER_AGENT, fetch_articles
 from retrieval.web.fetch import Fetcher, FetchError
+from tests.web_fixtures.server import BRIDGE, BRIDGE_AMP, FLOOD, LIBRARY, WIRE, Site, serve_site
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from web_fixtures.server import BRIDGE, FERRY, FLOOD, LIBRARY, WIRE, Site, serve_site
 
 from bot.live_cli import register
 from retrieval.config import Settings
@@ -18,6 +17,8 @@ from retrieval.service import Newsdesk
 from retrieval.store import Store
 from retrieval.timephrases import parse_window
 from retrieval.web import follow_loop, follow_once, ingest_urls, list_feeds
+from retrieval.web.follow import FollowReport
+from tests.web_fixtures.server import BRIDGE, FERRY, FLOOD, LIBRARY, WIRE, Site, serve_site
 
 AS_OF = date(2024, 3, 14)  # a Thursday
 
@@ -187,7 +188,7 @@ async def test_ingest_urls_then_follow_in_one_event_loop(
 
 
 async def test_loop_keeps_going(site: Site, settings: Settings, service: Newsdesk) -> None:
-    reports = []
+    reports: list[FollowReport] = []
     await follow_loop(
         service,
         settings,

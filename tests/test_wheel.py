@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from auxil.llm_fakes import ScriptedLLM
-from conftest import REPO, cli_env
+from tests.auxil.llm_fakes import ScriptedLLM
+from tests.conftest import REPO, cli_env
 
 QUESTION = "What did Germany say about Macron's remarks?"
 BORROWED = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from auxil.bot_api_http import ApiError, Fault, Handler, Server, fault_response, json_field
-from auxil.telegram_html import MAX_TEXT, ParseError, parse_telegram_html, utf16_len
+from tests.auxil.bot_api_http import ApiError, Fault, Handler, Server, fault_response, json_field
+from tests.auxil.telegram_html import MAX_TEXT, ParseError, parse_telegram_html, utf16_len
 
 __all__ = ["Call", "FakeBotAPI", "Fault", "ParseError", "Sent", "parse_telegram_html"]
 

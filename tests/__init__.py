@@ -1,0 +1,1 @@
+"""The test suite: fixtures in conftest.py, test doubles in tests/auxil/."""
