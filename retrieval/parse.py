@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -188,13 +188,23 @@ def doc_id_for(path: Path, root: Path) -> str:
     return rel.with_suffix("").as_posix()
 
 
-def parse_txt(path: Path, doc_id: str) -> Iterator[ParseItem]:
-    """A .txt article: headline on line 1, body after; optional `<name>.meta.yaml` beside it."""
+def _text_file(
+    path: Path, doc_id: str, parse: Callable[[str, Path, str], Iterator[ParseItem]]
+) -> Iterator[ParseItem]:
+    """Read a text file (with its problems) and hand the text to `parse`."""
     text, problem = _read_text(path)
     if problem:
         yield problem
-    if text is None:
-        return
+    if text is not None:
+        yield from parse(text, path, doc_id)
+
+
+def parse_txt(path: Path, doc_id: str) -> Iterator[ParseItem]:
+    """A .txt article: headline on line 1, body after; optional `<name>.meta.yaml` beside it."""
+    return _text_file(path, doc_id, _txt_article)
+
+
+def _txt_article(text: str, path: Path, doc_id: str) -> Iterator[ParseItem]:
     title, _, body = text.strip().partition("\n")
     meta = _sidecar(path)
     body = body if body.strip() else title
@@ -215,11 +225,10 @@ def _sidecar(path: Path) -> dict[str, Any]:
 
 def parse_md(path: Path, doc_id: str) -> Iterator[ParseItem]:
     """A Markdown article with optional YAML front matter (title, outlet, published, url...)."""
-    text, problem = _read_text(path)
-    if problem:
-        yield problem
-    if text is None:
-        return
+    return _text_file(path, doc_id, _md_article)
+
+
+def _md_article(text: str, path: Path, doc_id: str) -> Iterator[ParseItem]:
     meta: dict[str, Any] = {}
     m = re.match(r"\A---\s*\n(.*?)\n---\s*\n", text, re.DOTALL)
     if m:
