@@ -32,15 +32,29 @@ class NewsService(Protocol):
         ...
 
     def answer(
-        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        *,
+        as_of: date | None = None,
+        extractive: bool = False,
     ) -> Answer:
-        """Answer from the coverage with checked citations, or decline."""
+        """Answer from the coverage with checked citations, or decline.
+
+        With an LLM the deadlines of `astream` apply; `extractive` quotes the coverage even
+        then (fast and offline: inline queries).
+        """
         ...
 
     def astream(
         self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
     ) -> AsyncIterator[str | Answer]:
-        """Yield text deltas while an LLM writes, then the final verified Answer."""
+        """Yield text deltas while an LLM writes, then the final verified Answer.
+
+        The LLM's first token and its whole answer are due by deadlines counted from the
+        call (NEWSDESK_FIRST_TOKEN_DEADLINE, NEWSDESK_ANSWER_DEADLINE); past either, the
+        final Answer is the verified extractive one with a one-line `note`.
+        """
         ...
 
     def brief(self, topic: str | None = None, *, as_of: date | None = None) -> Answer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrieval.api import NewsService
 from retrieval.config import Settings
+from retrieval.deadline import Deadline
 from retrieval.embedding import Embedder, OnnxMiniLM, OpenAIEmbedder
 from retrieval.errors import InputRejectedError
 from retrieval.extractive import extractive_answer, format_date, refusal
@@ -142,9 +144,20 @@ class Newsdesk(NewsService):
         return RetrievalResult(passages, ok, timings, reason)
 
     def answer(
-        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        *,
+        as_of: date | None = None,
+        extractive: bool = False,
     ) -> Answer:
-        """Answer from the coverage with checked citations, or decline."""
+        """Answer from the coverage with checked citations, or decline.
+
+        With an LLM the answer keeps the deadlines of `astream` (run here in a private event
+        loop); `extractive` answers with quotes even then (fast: inline queries).
+        """
+        if self.llm is not None and not extractive:
+            return asyncio.run(self._final(question, history, as_of))
         started = time.perf_counter()
         q = self.check_question(question)
         as_of = as_of or date.today()
@@ -159,8 +172,6 @@ class Newsdesk(NewsService):
                     f" (I looked for reporting from {format_date(window[0])} "
                     f"to {format_date(window[1])}.)"
                 )
-        elif self.llm is not None:
-            ans = self.llm.answer(standalone, result.passages, as_of=as_of)
         else:
             context = standalone.removesuffix(q) if standalone != q else ""
             ans = extractive_answer(
@@ -171,26 +182,54 @@ class Newsdesk(NewsService):
     async def astream(
         self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
     ) -> AsyncIterator[str | Answer]:
-        """Yield text deltas as an LLM writes, then the final verified Answer."""
-        import asyncio
+        """Yield text deltas as an LLM writes, then the final verified Answer.
 
+        The LLM's first token and its whole answer are due by the deadlines of the settings,
+        counted from now; past either the final Answer is the extractive one, with a note.
+        """
         if self.llm is None:
             yield await asyncio.to_thread(self.answer, question, history, as_of=as_of)
             return
+        deadline = Deadline.start(self.settings)
         started = time.perf_counter()
         q = self.check_question(question)
         as_of = as_of or date.today()
-        standalone = await asyncio.to_thread(self.standalone, q, history)
+        standalone = await self._acondense(q, history, deadline)
         window = parse_window(q, as_of) or parse_window(standalone, as_of)
         result = await asyncio.to_thread(self.retrieve, standalone, as_of=as_of, window=window)
         if not result.relevant:
             yield self._finish(refusal(q, "llm"), q, standalone, as_of, result, started)
             return
-        async for event in self.llm.astream(standalone, result.passages, as_of=as_of):
+        events = self.llm.astream(standalone, result.passages, as_of=as_of, deadline=deadline)
+        async for event in events:
             if isinstance(event, Answer):
                 yield self._finish(event, q, standalone, as_of, result, started)
             else:
                 yield event
+
+    async def _acondense(self, question: str, history: Sequence[Turn], deadline: Deadline) -> str:
+        """The standalone question, by the LLM if it manages before the first-token deadline."""
+        assert self.llm is not None
+        history = list(history)[-self.settings.history_turns :]
+        if not history:
+            return question
+        try:
+            async with asyncio.timeout_at(deadline.first_token_at):
+                return await self.llm.acondense(question, history)
+        except TimeoutError:
+            logger.warning("condensing the follow-up passed the first-token deadline")
+            return condense_without_llm(question, history)
+
+    async def _final(self, question: str, history: Sequence[Turn], as_of: date | None) -> Answer:
+        """The last event of `astream` (in a private event loop: close its HTTP client)."""
+        assert self.llm is not None
+        try:
+            async for event in self.astream(question, history, as_of=as_of):
+                if isinstance(event, Answer):
+                    return event
+        finally:
+            await self.llm.aclose()
+        raise RuntimeError("the answer stream ended without an Answer")  # pragma: no cover
 
     def _finish(
         self,

@@ -51,14 +51,19 @@ class CountingService(NewsService):
         return self.inner.uses_llm
 
     def answer(
-        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        *,
+        as_of: date | None = None,
+        extractive: bool = False,
     ) -> Answer:
         with self._lock:
             self.answers += 1
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
-            return self.inner.answer(question, history, as_of=as_of)
+            return self.inner.answer(question, history, as_of=as_of, extractive=extractive)
         finally:
             with self._lock:
                 self.in_flight -= 1

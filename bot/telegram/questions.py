@@ -14,7 +14,14 @@ from telegram.ext import CommandHandler, MessageHandler, filters
 from bot.telegram.buttons import answer_buttons
 from bot.telegram.feature import NEW, Context, Feature, Handler
 from bot.telegram.render import render_answer
-from bot.telegram.send import StreamPreview, reply_text, send_html, stream_answer, typing
+from bot.telegram.send import (
+    TYPING_DELAY,
+    StreamPreview,
+    reply_text,
+    send_html,
+    stream_answer,
+    typing,
+)
 from bot.telegram.services import Services
 from retrieval.types import Answer
 
@@ -96,11 +103,15 @@ class Questions:
             services.state.history, chat.id, services.settings.history_turns
         )
         preview: StreamPreview | None = None
-        async with services.slots, typing(bot, chat.id):
+        # With an LLM "typing…" shows at once: the answer may take seconds (its deadlines
+        # are the service's); without one most answers are there before it would show.
+        async with services.slots, typing(bot, chat.id, 0.0 if services.stream else TYPING_DELAY):
             answer: Answer
-            if services.stream and chat.type == ChatType.PRIVATE:
-                preview = StreamPreview(bot, chat.id, message.message_id)
-                answer = await stream_answer(preview, services.service.astream(question, history))
+            if services.stream:
+                if chat.type == ChatType.PRIVATE:
+                    preview = StreamPreview(bot, chat.id, message.message_id)
+                events = services.service.astream(question, history)
+                answer = await stream_answer(preview, events)
             else:
                 answer = await asyncio.to_thread(services.service.answer, question, history)
         latency_ms = (time.monotonic() - started) * 1000.0

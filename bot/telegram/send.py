@@ -191,14 +191,16 @@ class StreamPreview:
             log.debug("preview update failed: %s", exc)
 
 
-async def stream_answer(preview: StreamPreview, events: AsyncIterator[str | Answer]) -> Answer:
-    """Consume `service.astream` events, updating `preview`; return the final Answer."""
+async def stream_answer(
+    preview: StreamPreview | None, events: AsyncIterator[str | Answer]
+) -> Answer:
+    """Consume `service.astream` events, updating `preview` if any; return the final Answer."""
     text = ""
     final: Answer | None = None
     async for event in events:
         if isinstance(event, Answer):
             final = event
-        else:
+        elif preview is not None:
             text += event
             await preview.update(text)
     if final is None:
