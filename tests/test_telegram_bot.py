@@ -183,7 +183,7 @@ async def test_private_question_answered_with_citation_and_sources(
     buttons = [b["callback_data"] for b in reply.reply_markup["inline_keyboard"][0]]  # type: ignore[index]
     assert [b.split(":")[0] for b in buttons] == ["src", "up", "down"]
     sent = api.calls_of("sendMessage")[-1].params
-    assert json.loads(sent["link_preview_options"]) == {"is_disabled": True}
+    assert json.loads(sent["link_preview_options"]) == {"is_disabled": True}  # no url to show
     assert api.calls_of("setMyCommands")
 
 

@@ -23,7 +23,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.logsetup import install_redaction, quiet_http_logs
-from bot.telegram import admin, buttons, info, questions
+from bot.telegram import admin, buttons, info, inline, questions
 from bot.telegram.access import GATE_GROUP, gate
 from bot.telegram.feature import Context, Feature
 from bot.telegram.follower import Follower
@@ -35,7 +35,12 @@ from retrieval.errors import ConfigError, NewsdeskError
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_CONFLICT = 0, 1, 2, 3
-ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+]
 POLL_TIMEOUT = 10  # seconds of getUpdates long polling
 APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
 
@@ -47,6 +52,7 @@ FEATURES: tuple[Feature, ...] = (
     admin.FEATURE,  # /ingest /follow /unfollow /feeds /stats (before questions: admin files)
     questions.FEATURE,  # private text, mentions, replies to the bot, /ask
     buttons.FEATURE,  # Sources, 👍 / 👎
+    inline.FEATURE,  # @bot question, from any chat
 )
 COMMANDS: list[BotCommand] = [c for f in FEATURES for c in f.commands]
 ADMIN_COMMANDS: list[BotCommand] = [*COMMANDS, *(c for f in FEATURES for c in f.admin_commands)]

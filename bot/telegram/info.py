@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from telegram import BotCommand, Message, Update
 from telegram.ext import CommandHandler, MessageHandler, filters
 
+from bot.telegram import deeplink
 from bot.telegram.feature import NEW, Context, Feature, Handler
 from bot.telegram.render import esc, esc_attr, render_sources
 from bot.telegram.send import reply_text, send_html
@@ -148,7 +149,8 @@ def unknown_command() -> Handler:
 def handlers(services: Services) -> Sequence[Handler]:
     info = Info(services)
     return [
-        CommandHandler(["start", "help"], info.on_start, filters=NEW),
+        # `/start PAYLOAD` of a deep link is the feature's it opens (questions, alerts)
+        CommandHandler(["start", "help"], info.on_start, filters=NEW & ~deeplink.Opens()),
         CommandHandler("sources", info.on_sources, filters=NEW),
         CommandHandler("latest", info.on_latest, filters=NEW),
     ]

@@ -61,6 +61,7 @@ class FakeBotAPI:
         self.calls: list[Call] = []
         self.sent: list[Sent] = []
         self.drafts: list[dict[str, Any]] = []
+        self.inline_answers: dict[str, dict[str, Any]] = {}  # inline query id -> the answer
         self.pushed_at: dict[int, float] = {}  # question message id -> when it was pushed
         self.replies: dict[int, list[Sent]] = {}  # question message id -> messages replying to it
         self._lock = threading.Condition()
@@ -199,6 +200,16 @@ class FakeBotAPI:
             self._lock.notify_all()
         return query_id
 
+    def push_inline_query(self, user_id: int, query: str) -> str:
+        """Queue an inline query (`@bot query` typed in some chat); return its id."""
+        with self._lock:
+            query_id = f"iq{next(self._update_ids)}"
+            iq = {"id": query_id, "from": self.user(user_id), "query": query, "offset": "",
+                  "chat_type": "private"}  # fmt: skip
+            self._updates.append({"update_id": next(self._update_ids), "inline_query": iq})
+            self._lock.notify_all()
+        return query_id
+
     def inject(self, method: str, kind: str, **kwargs: Any) -> None:
         """Make the next call(s) of `method` fail; see `Fault` for the kinds."""
         with self._lock:
@@ -307,7 +318,7 @@ class FakeBotAPI:
             "username": self.username,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": True,
         }
 
     def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -368,6 +379,28 @@ class FakeBotAPI:
         if params.get("parse_mode") == "HTML":
             parse_telegram_html(text)
         self.drafts.append({**params, "at": time.monotonic()})
+        return True
+
+    def _m_answerInlineQuery(self, params: dict[str, Any]) -> bool:
+        """Check the results as Telegram does (ids, count, message texts) and keep them."""
+        query_id = str(params["inline_query_id"])
+        if query_id in self.inline_answers:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired")
+        results = json_field(params.get("results")) or []
+        if not isinstance(results, list) or len(results) > 50:
+            raise ApiError(400, "Bad Request: too many inline query results")
+        ids = [str(r.get("id", "")) for r in results]
+        if len(set(ids)) != len(ids) or any(not i or len(i.encode()) > 64 for i in ids):
+            raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+        for r in results:
+            content = r.get("input_message_content") or {}
+            text = str(content.get("message_text", ""))
+            shown = parse_telegram_html(text) if content.get("parse_mode") == "HTML" else text
+            if not r.get("title") or not shown.strip() or len(shown) > MAX_TEXT:
+                raise ApiError(400, "Bad Request: MESSAGE_EMPTY or too long")
+        button = json_field(params.get("button"))
+        self.inline_answers[query_id] = {**params, "results": results, "button": button,
+                                         "at": time.monotonic()}  # fmt: skip
         return True
 
     def _m_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
