@@ -10,13 +10,13 @@ through `asyncio.to_thread`. `astream` is the async form of `answer`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from retrieval.errors import NewsdeskError
-from retrieval.types import Answer, Article, CoverageStats, Turn
+from retrieval.types import Answer, Article, Citation, CoverageStats, Turn
 
 if TYPE_CHECKING:
     from retrieval.ingest import IngestReport
@@ -69,6 +69,17 @@ class NewsService(Protocol):
             "brief() is not implemented by this service",
             user_message="Briefings are not available in this version.",
         )
+
+    def match(
+        self, topic: str, doc_ids: Collection[str], *, as_of: date | None = None
+    ) -> list[Citation]:
+        """The articles among `doc_ids` that a question about `topic` would be answered from
+        (the same retriever and relevance gate as questions, run on those articles only),
+        each as its lead: headline, outlet, date, link and lead sentence; newest first.
+
+        Topic alerts call it with the articles an ingest has just stored.
+        """
+        ...
 
     def ingest(
         self, paths: Sequence[str | Path], *, prune: bool = False, progress: bool = False

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,7 @@ from retrieval.retriever import HybridRetriever, RetrievalResult, to_passage
 from retrieval.store import ArticleRecord, Store
 from retrieval.text import content_stems
 from retrieval.timephrases import parse_window
-from retrieval.types import Answer, Article, CoverageStats, Turn
+from retrieval.types import Answer, Article, Citation, CoverageStats, Turn
 
 if TYPE_CHECKING:
     from retrieval.llm.answerer import LLMAnswerer
@@ -251,6 +251,15 @@ class Newsdesk(NewsService):
         ans.timings_ms = {**result.timings_ms, **ans.timings_ms}
         ans.timings_ms["total_ms"] = (time.perf_counter() - started) * 1000
         return ans
+
+    def match(
+        self, topic: str, doc_ids: Collection[str], *, as_of: date | None = None
+    ) -> list[Citation]:
+        """The articles among `doc_ids` a question about `topic` would be answered from."""
+        from retrieval.matching import match_topic
+
+        self._maybe_refresh()
+        return match_topic(self, topic, doc_ids, as_of=as_of)
 
     # --- coverage ----------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import logging
 import re
 import shutil
 import threading
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from retrieval.embedding import OnnxMiniLM
 from retrieval.ingest import IngestReport
 from retrieval.service import Newsdesk
 from retrieval.store import ArticleRecord
-from retrieval.types import Answer, Article, CoverageStats, Turn
+from retrieval.types import Answer, Article, Citation, CoverageStats, Turn
 
 from auxil.fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
 from conftest import make_settings as conftest_settings
@@ -85,6 +85,11 @@ class CountingService(NewsService):
         self, articles: Iterable[Article], *, progress: bool = False
     ) -> IngestReport:
         return self.inner.ingest_articles(articles, progress=progress)
+
+    def match(
+        self, topic: str, doc_ids: Collection[str], *, as_of: date | None = None
+    ) -> list[Citation]:
+        return self.inner.match(topic, doc_ids, as_of=as_of)
 
     def stats(self) -> CoverageStats:
         return self.inner.stats()

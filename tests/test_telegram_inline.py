@@ -8,15 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_telegram_bot import (  # the seeded service fixtures too
+from test_telegram_bot import (
     QUESTION,
     CountingService,
     answered,
     drained,
     make_settings,
-    newsdesk,
     running,
-    service,
     visible,
 )
 
@@ -27,6 +25,11 @@ from auxil.fake_bot_api import FakeBotAPI, parse_telegram_html
 from auxil.llm_fakes import Reply, ScriptedLLM
 
 READER, STRANGER = 5, 6
+
+
+@pytest.fixture
+def service(seeded_service: Newsdesk) -> CountingService:
+    return CountingService(seeded_service)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.logsetup import install_redaction, quiet_http_logs
-from bot.telegram import admin, buttons, info, inline, questions
+from bot.telegram import admin, alerts, buttons, info, inline, questions
 from bot.telegram.access import GATE_GROUP, gate
 from bot.telegram.feature import Context, Feature
 from bot.telegram.follower import Follower
@@ -51,6 +51,7 @@ FEATURES: tuple[Feature, ...] = (
     info.FEATURE,  # /start /help /sources /latest
     admin.FEATURE,  # /ingest /follow /unfollow /feeds /stats (before questions: admin files)
     questions.FEATURE,  # private text, mentions, replies to the bot, /ask
+    alerts.FEATURE,  # /alert /alerts /unalert, and their delivery (before buttons: its own)
     buttons.FEATURE,  # Sources, 👍 / 👎
     inline.FEATURE,  # @bot question, from any chat
 )
@@ -112,10 +113,14 @@ def build_application(
         if follower is not None:
             follower.start()
             log.info("Following feeds every %s", settings.follow_every)
+        for task in background:
+            task.start()
 
     async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
         if follower is not None:
             await follower.stop()
+        for task in background:
+            await task.stop()
 
     app = (
         ApplicationBuilder()
@@ -136,7 +141,9 @@ def build_application(
         .post_stop(post_stop)
         .build()
     )
+    background = [f.background(services, app.bot) for f in FEATURES if f.background]
     app.bot_data["follower"] = follower
+    app.bot_data["background"] = background
     app.add_handler(gate(services.access), group=GATE_GROUP)
     for feature in FEATURES:
         app.add_handlers(feature.handlers(services))
