@@ -56,7 +56,7 @@ def test_alerts_from_the_terminal(
     alerts = [line for line in out.splitlines() if line.startswith("Alert (")]
     assert alerts == [
         "Alert (flood warning): Flood warning issued for Elm River valley"
-        " — Riverside Gazette, 2024-03-14"
+        " — The Riverside Gazette, 2024-03-14"
     ]
     assert "orange flood warning" in out and site.url("/news/2024/03/14/") in out
 
