@@ -57,9 +57,16 @@ class NewsService(Protocol):
         """
         ...
 
-    def brief(self, topic: str | None = None, *, as_of: date | None = None) -> Answer:
+    def brief(
+        self,
+        topic: str | None = None,
+        *,
+        as_of: date | None = None,
+        doc_ids: Collection[str] | None = None,
+    ) -> Answer:
         """The briefing: the newest (or, with a topic, the most relevant) articles, each
-        headline with its lead quoted and cited.
+        headline with its lead quoted and cited. With `doc_ids`, only among those articles
+        (a digest: what arrived since the last one).
 
         The default says briefings are not available; `Newsdesk` overrides it once briefings
         exist (issue "Answers that answer"). Telegram's `/brief` plugs in as a feature module

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from web_fixtures.server import BRIDGE_AMP, FLOOD, Site, serve_site
 from bot.subscriptions import Subscriptions
 from bot.telegram.alerts import Sender
 from bot.telegram.app import EXIT_OK, build_application, serve
+from bot.telegram.digests import Scheduler
 from bot.telegram.follower import Follower, bot_data_follower
 from bot.telegram.services import Services
 from retrieval.config import Settings
@@ -48,12 +49,24 @@ class Bot:
     services: Services
     follower: Follower
     sender: Sender
+    scheduler: Scheduler
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings, service: Newsdesk, api: FakeBotAPI) -> AsyncIterator[Bot]:
-    """Run the bot for the body; yield its services, feed follower and alert sender."""
+async def running(
+    settings: Settings,
+    service: Newsdesk,
+    api: FakeBotAPI,
+    *,
+    clock: Callable[[], float] | None = None,
+) -> AsyncIterator[Bot]:
+    """Run the bot for the body; yield its services, follower, alert sender and digests.
+
+    `clock` replaces the subscriptions' clock (arrivals, caps, digest slots).
+    """
     services = Services.create(settings, service)
+    if clock is not None:
+        services.subscriptions.clock = clock
     app = build_application(settings, services)
     stop = asyncio.Event()
     polls = len(api.calls_of("getUpdates"))
@@ -61,9 +74,11 @@ async def running(settings: Settings, service: Newsdesk, api: FakeBotAPI) -> Asy
     try:
         await api.wait_for(lambda: len(api.calls_of("getUpdates")) > polls, what="polling")
         follower = bot_data_follower(app)
-        sender = next(b for b in app.bot_data["background"] if isinstance(b, Sender))
+        background = app.bot_data["background"]
+        sender = next(b for b in background if isinstance(b, Sender))
+        scheduler = next(b for b in background if isinstance(b, Scheduler))
         assert follower is not None
-        yield Bot(services, follower, sender)
+        yield Bot(services, follower, sender, scheduler)
     finally:
         stop.set()
         assert await asyncio.wait_for(task, 60) == EXIT_OK

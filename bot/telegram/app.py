@@ -23,7 +23,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.logsetup import install_redaction, quiet_http_logs
-from bot.telegram import admin, alerts, buttons, info, inline, questions
+from bot.telegram import admin, alerts, buttons, digests, info, inline, questions
 from bot.telegram.access import GATE_GROUP, gate
 from bot.telegram.feature import Context, Feature
 from bot.telegram.follower import Follower
@@ -52,6 +52,7 @@ FEATURES: tuple[Feature, ...] = (
     admin.FEATURE,  # /ingest /follow /unfollow /feeds /stats (before questions: admin files)
     questions.FEATURE,  # private text, mentions, replies to the bot, /ask
     alerts.FEATURE,  # /alert /alerts /unalert, and their delivery (before buttons: its own)
+    digests.FEATURE,  # /digest /timezone, and the digests on schedule
     buttons.FEATURE,  # Sources, 👍 / 👎
     inline.FEATURE,  # @bot question, from any chat
 )
