@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from test_telegram_feeds import ADMIN, CITY, FLOOD_TITLE, READER, bot_settings, replies, reply
 from web_fixtures.server import BRIDGE_AMP, FLOOD, Site, serve_site
 
+from benchmarks.alerts import format_report, run_alerts_bench
 from bot.subscriptions import Subscriptions
 from bot.telegram.alerts import Sender
 from bot.telegram.app import EXIT_OK, build_application, serve
@@ -26,7 +28,7 @@ from retrieval.embedding import OnnxMiniLM
 from retrieval.service import Newsdesk
 
 from auxil.fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
-from conftest import open_service
+from conftest import make_settings, open_service
 
 COUNCIL, FERRY_FAN, STRANGER = 79, 78, 66
 BRIDGE_TITLE = "Council approves Elm River footbridge"
@@ -194,3 +196,18 @@ async def test_caps_and_strangers(
         assert subs.alerts(STRANGER) == [] and len(subs.alerts(READER)) == 2
     finally:
         subs.close()
+
+
+def test_alert_bench_runs_small(tmp_path: Path, seeded_dir: Path, embedder: OnnxMiniLM) -> None:
+    data = tmp_path / "index"
+    shutil.copytree(seeded_dir, data)
+    settings = make_settings(data)
+    svc = open_service(settings, embedder)
+    try:
+        result = run_alerts_bench(settings, svc, svc.latest(1)[0].doc_id, chats=20)
+    finally:
+        svc.close()
+    assert result["notified"] == 20 and result["lost"] == 0 and result["duplicated"] == 0
+    assert result["ok"] and result["peak_per_second"] <= 30
+    assert "20 notified, 0 lost, 0 duplicated" in format_report(result)
+    assert not (data / "subscriptions.sqlite3").exists(), "bench state stays out of the data dir"

@@ -3,10 +3,11 @@
 Articles the bot stores (/ingest, /follow, the feed follower) are announced on
 `services.arrivals`; the sender matches them against every chat's topics (bot/alerts.py)
 and sends one message per article and chat: headline, outlet, date, the lead quoted, the
-link as the preview, and a button to stop that alert. Sends go through the Application's
-rate limiter (Telegram's flood limits), all at once; a chat over its hourly cap is told so
-once an hour. Claims are written before sending: an alert is sent at most once, also across
-a restart (arrivals whose alerts were not dispatched are picked up at the next start).
+link as the preview, and a button to stop that alert. Sends are spaced evenly at
+ALERTS_PER_SECOND and go through the Application's rate limiter too (Telegram's flood
+limits, 429 retries); a chat over its hourly cap is told so once an hour. Claims are
+written before sending: an alert is sent at most once, also across a restart (arrivals
+whose alerts were not dispatched are picked up at the next start).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from bot.telegram.services import Services
 log = logging.getLogger(__name__)
 
 STOP_GRACE = 10.0  # seconds a delivery in progress may take when the bot stops
+# Alerts leave evenly spaced, below Telegram's ~30 messages a second to different chats: the
+# Application's rate limiter lets a burst of 30 through at once, and answers need room too.
+ALERTS_PER_SECOND = 25
 EXAMPLE = "/alert Elm River flooding"
 
 
@@ -60,12 +64,27 @@ def stop_button(alert_id: int, topic: str) -> InlineKeyboardMarkup:
     )
 
 
+class Pacer:
+    """Space out calls: at most `per_second` a second, evenly, whoever calls."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        now = asyncio.get_running_loop().time()
+        at = max(now, self._next)
+        self._next = at + self.interval  # no await in between: the turns are taken in order
+        await asyncio.sleep(at - now)
+
+
 class Sender:
     """The background task that turns arrivals into alert messages."""
 
     def __init__(self, services: Services, bot: Bot) -> None:
         self.services = services
         self.bot = bot
+        self.pacer = Pacer(ALERTS_PER_SECOND)
         self.delivered = 0  # messages sent since start (for the tests and the bench)
         self.batches = 0  # batches of arrivals dealt with since start
         self._task: asyncio.Task[None] | None = None
@@ -123,6 +142,7 @@ class Sender:
         alert = next((a for a in await asyncio.to_thread(subs.alerts, d.chat_id)
                       if a.topic == d.topic), None)  # fmt: skip
         markup = stop_button(alert.id, d.topic) if alert else None
+        await self.pacer.wait()
         try:
             await send_html(self.bot, d.chat_id, render_alert(d), markup=markup, link=d.article.url)
             self.delivered += 1
