@@ -57,7 +57,8 @@ FEATURES: tuple[Feature, ...] = (
     inline.FEATURE,  # @bot question, from any chat
 )
 COMMANDS: list[BotCommand] = [c for f in FEATURES for c in f.commands]
-ADMIN_COMMANDS: list[BotCommand] = [*COMMANDS, *(c for f in FEATURES for c in f.admin_commands)]
+ADMIN_ONLY: list[BotCommand] = [c for f in FEATURES for c in f.admin_commands]
+ADMIN_COMMANDS: list[BotCommand] = [*COMMANDS, *ADMIN_ONLY]  # admins' private chats only
 
 
 def bot_token(settings: Settings) -> str:
@@ -145,6 +146,7 @@ def build_application(
     background = [f.background(services, app.bot) for f in FEATURES if f.background]
     app.bot_data["follower"] = follower
     app.bot_data["background"] = background
+    app.bot_data["menus"] = (COMMANDS, ADMIN_ONLY)  # for /help
     app.add_handler(gate(services.access), group=GATE_GROUP)
     for feature in FEATURES:
         app.add_handlers(feature.handlers(services))

@@ -29,15 +29,39 @@ EMPTY = "The coverage is empty for now: an admin can add articles with /ingest."
 HELP = (
     "<b>How to ask</b>\n"
     "In a private chat, just send your question. In a group, mention me "
-    "(@{username} QUESTION), reply to one of my messages, or use /ask QUESTION.\n\n"
+    "(@{username} QUESTION), reply to one of my messages, or use /ask QUESTION. "
+    "In any chat, type @{username} QUESTION to share a cited answer there.\n\n"
     "Every answer quotes the coverage and numbers its sources [n]; "
-    "/sources shows them in full. Follow-up questions work.\n\n"
-    "<b>Commands</b>\n/start · /help · /ask · /sources · /latest"
+    "/sources shows them in full. Follow-up questions work."
 )
-ADMIN_HELP = (
-    "\n\n<b>Admins</b>\n/ingest URL (or reply to a file) · /follow FEED_URL · "
-    "/unfollow URL_OR_N · /feeds · /stats"
-)
+# What a command takes, for /help (the menus have no room for it)
+USAGE = {
+    "ask": "QUESTION",
+    "latest": "[N]",
+    "alert": "TOPIC",
+    "unalert": "N",
+    "digest": "daily HH:MM | off",
+    "timezone": "[Area/City]",
+    "ingest": "URL",
+    "follow": "FEED_URL",
+    "unfollow": "URL_OR_N",
+}
+
+
+def help_text(username: str, commands: Sequence[BotCommand], admin: Sequence[BotCommand]) -> str:
+    """How to ask, then every command this user may use (admins see theirs too)."""
+
+    def line(c: BotCommand) -> str:
+        usage = f" {USAGE[c.command]}" if c.command in USAGE else ""
+        return f"/{c.command}{esc(usage)} — {esc(c.description)}"
+
+    parts = [
+        HELP.format(username=esc(username)),
+        "<b>Commands</b>\n" + "\n".join(map(line, commands)),
+    ]
+    if admin:
+        parts.append("<b>Admins</b>\n" + "\n".join(map(line, admin)))
+    return "\n\n".join(parts)
 
 
 def render_latest(records: Sequence[ArticleRecord]) -> str:
@@ -71,11 +95,11 @@ class Info:
         message, user = update.message, update.effective_user
         if message is None:
             return
-        howto = HELP.format(username=esc(context.bot.username))
-        if self.services.access.is_admin(user.id if user else None):
-            howto += ADMIN_HELP
+        admin = self.services.access.is_admin(user.id if user else None)
+        menus = context.bot_data.get("menus", ((), ()))
+        howto = help_text(context.bot.username, menus[0], menus[1] if admin else ())
         if message.text and message.text.startswith("/help"):
-            await send_html(context.bot, message.chat_id, howto)
+            await reply_html(message, howto)
             return
         stats = await asyncio.to_thread(self.services.service.stats)
         if stats.articles == 0:
@@ -99,7 +123,7 @@ class Info:
             )
         examples = "\n".join(f"• {q}" for q in await self._examples())
         text = f"{esc(intro)}\n\n<b>Try</b>\n{esc(examples)}\n\n{howto}"
-        await send_html(context.bot, message.chat_id, text)
+        await reply_html(message, text)
 
     async def _examples(self) -> list[str]:
         titles: list[str] = []
