@@ -364,7 +364,8 @@ async def test_command_menus_per_scope(
         c.params["scope"]: [cmd["command"] for cmd in json.loads(c.params["commands"])]
         for c in api.calls_of("setMyCommands")
     }
-    everyone = ["start", "help", "sources", "latest", "ask"]
+    everyone = ["start", "help", "sources", "latest", "ask", "alert", "alerts", "unalert"]
+    everyone += ["digest", "timezone"]
     admin_scope = next(k for k in menus if '"chat_id": 11' in k)
     assert all(v == everyone for k, v in menus.items() if k != admin_scope)
     assert menus[admin_scope] == [*everyone, "ingest", "follow", "unfollow", "feeds", "stats"]
