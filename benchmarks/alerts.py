@@ -11,18 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 from benchmarks.measure import peak_rss_mb
-from bot.telegram.app import EXIT_OK, build_application, serve
-from bot.telegram.services import Services
+from benchmarks.telegram import bot_on_fake_api, quiet_bot_logs
+from bot.telegram.app import EXIT_OK
 from retrieval.api import NewsService
 from retrieval.config import Settings
 from retrieval.service import Newsdesk
@@ -40,55 +35,35 @@ def _alerts(api: FakeBotAPI) -> list[Any]:
 async def _run(
     settings: Settings, service: NewsService, doc_id: str, chats: int, limit: float
 ) -> dict[str, Any]:
-    with FakeBotAPI() as api, tempfile.TemporaryDirectory(prefix="alerts-bench-") as state_dir:
-        bench = settings.model_copy(
-            update={
-                "data_dir": Path(state_dir),
-                "telegram_bot_token": SecretStr(api.token),
-                "telegram_api_base_url": api.base_url,
-                "webhook_url": None,
-                "allowed_user_ids": [],
-                "allowed_chat_ids": [],
-                "alerts_per_hour": 0,
-                "llm": "off",
-            }
-        )
-        services = Services.create(bench, service)
-        ids = [30_000 + c for c in range(chats)]
+    ids = [30_000 + c for c in range(chats)]
+    async with bot_on_fake_api(settings, service, alerts_per_hour=0) as bot:
+        api, subs = bot.api, bot.services.subscriptions
         for chat_id in ids:
-            services.subscriptions.add_alert(chat_id, TOPIC, 10)
-        app = build_application(bench, services)
-        stop = asyncio.Event()
-        task = asyncio.create_task(serve(app, bench, stop=stop, handle_signals=False))
-        try:
-            await api.wait_for(lambda: bool(api.calls_of("getUpdates")), 60, "polling")
-            started = time.monotonic()
-            await services.announce([doc_id])
-            deadline = started + limit
-            while len(_alerts(api)) < chats and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-            took = time.monotonic() - started
-            await asyncio.sleep(1.0)  # late duplicates would show up here
-        finally:
-            stop.set()
-            code = await task
-            services.close()
-        sent = _alerts(api)
-        per_chat = Counter(m.chat_id for m in sent)
-        notified = sum(1 for c in ids if per_chat[c] >= 1)
-        return {
-            "chats": chats,
-            "notified": notified,
-            "lost": chats - notified,
-            "duplicated": sum(1 for c in ids if per_chat[c] > 1),
-            "seconds": round(took, 2),
-            "alerts_per_s": round(len(sent) / took, 1) if took else 0.0,
-            "peak_per_second": _peak_per_second([m.at for m in sent]),
-            "telegram_limit_per_s": TELEGRAM_LIMIT,
-            "peak_rss_mb": round(peak_rss_mb(), 1),
-            "bot_exit_code": code,
-            "ok": notified == chats and len(sent) == chats and code == EXIT_OK,
-        }
+            await asyncio.to_thread(subs.add_alert, chat_id, TOPIC, 10)
+        started = time.monotonic()
+        await bot.services.announce([doc_id])
+        deadline = started + limit
+        while len(_alerts(api)) < chats and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        took = time.monotonic() - started
+        await asyncio.sleep(1.0)  # late duplicates would show up here
+    code = bot.exit_code
+    sent = _alerts(api)
+    per_chat = Counter(m.chat_id for m in sent)
+    notified = sum(1 for c in ids if per_chat[c] >= 1)
+    return {
+        "chats": chats,
+        "notified": notified,
+        "lost": chats - notified,
+        "duplicated": sum(1 for c in ids if per_chat[c] > 1),
+        "seconds": round(took, 2),
+        "alerts_per_s": round(len(sent) / took, 1) if took else 0.0,
+        "peak_per_second": _peak_per_second([m.at for m in sent]),
+        "telegram_limit_per_s": TELEGRAM_LIMIT,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "bot_exit_code": code,
+        "ok": notified == chats and len(sent) == chats and code == EXIT_OK,
+    }
 
 
 def _peak_per_second(times: list[float]) -> int:
@@ -127,8 +102,7 @@ def format_report(r: dict[str, Any]) -> str:
 
 def phase(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     """Worker phase `alerts`: the newest article of the index plays the new arrival."""
-    for name in ("bot.telegram", "telegram"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_bot_logs()
     svc = Newsdesk.open(settings, with_llm=False)
     try:
         newest = svc.latest(1)

@@ -28,6 +28,7 @@ class Delivery:
     """One alert message: this article (its lead) to this chat, for this topic."""
 
     chat_id: int
+    alert_id: int
     topic: str
     article: Citation
 
@@ -86,7 +87,7 @@ def plan(
         for article in found:
             for a in alerts:  # one message per article and chat, whatever topics match
                 by_chat.setdefault(
-                    (a.chat_id, article.doc_id), Delivery(a.chat_id, a.topic, article)
+                    (a.chat_id, article.doc_id), Delivery(a.chat_id, a.id, a.topic, article)
                 )
     if not by_chat:
         return Plan()

@@ -6,17 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from web_fixtures.server import Site, serve_site
+from web_fixtures.server import Site
 
 from bot.cli import main
 
 CITY = "/feeds/city.xml"
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serve_site() as s:
-        yield s
 
 
 @pytest.fixture

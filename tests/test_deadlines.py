@@ -131,12 +131,6 @@ async def test_a_slow_stream_past_the_answer_deadline_is_replaced_by_quotes(
     assert took < 2.5 + MARGIN
 
 
-@pytest.fixture
-def api() -> Iterator[FakeBotAPI]:
-    with FakeBotAPI() as fake:
-        yield fake
-
-
 async def test_the_reader_gets_quotes_by_the_deadline_in_telegram(
     tmp_path: Path, data: Path, api: FakeBotAPI, hanging: ScriptedLLM
 ) -> None:

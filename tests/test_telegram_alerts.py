@@ -8,13 +8,12 @@ import asyncio
 import contextlib
 import json
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from test_telegram_feeds import ADMIN, CITY, FLOOD_TITLE, READER, bot_settings, replies, reply
-from web_fixtures.server import BRIDGE_AMP, FLOOD, Site, serve_site
+from web_fixtures.server import BRIDGE_AMP, FLOOD, Site
 
 from benchmarks.alerts import format_report, run_alerts_bench
 from bot.subscriptions import Subscriptions
@@ -32,18 +31,6 @@ from conftest import make_settings, open_service
 
 COUNCIL, FERRY_FAN, STRANGER = 79, 78, 66
 BRIDGE_TITLE = "Council approves Elm River footbridge"
-
-
-@pytest.fixture
-def api() -> Iterator[FakeBotAPI]:
-    with FakeBotAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serve_site() as s:
-        yield s
 
 
 @dataclass

@@ -6,14 +6,13 @@ for a real 08:00); it checks every 0.1 s instead of every 30 s.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from test_telegram_alerts import running
 from test_telegram_feeds import ADMIN, CITY, READER, bot_settings, replies, reply
-from web_fixtures.server import Site, serve_site
+from web_fixtures.server import Site
 
 from bot.subscriptions import Digest
 from bot.telegram import digests
@@ -39,18 +38,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta).total_seconds()
-
-
-@pytest.fixture
-def api() -> Iterator[FakeBotAPI]:
-    with FakeBotAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serve_site() as s:
-        yield s
 
 
 def digests_to(api: FakeBotAPI, chat_id: int) -> list[Sent]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,6 @@ READER, STRANGER = 5, 6
 @pytest.fixture
 def service(seeded_service: Newsdesk) -> CountingService:
     return CountingService(seeded_service)
-
-
-@pytest.fixture
-def api() -> Iterator[FakeBotAPI]:
-    with FakeBotAPI() as fake:
-        yield fake
 
 
 async def inline_answer(api: FakeBotAPI, query_id: str) -> dict[str, Any]:

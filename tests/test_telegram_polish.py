@@ -4,31 +4,17 @@ role, and /start examples that the bot then answers."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from test_telegram_alerts import running
 from test_telegram_feeds import ADMIN, READER, bot_settings, reply
-from web_fixtures.server import FLOOD, Site, serve_site
+from web_fixtures.server import FLOOD, Site
 
 from bot.telegram.admin import MENU
 from retrieval.embedding import OnnxMiniLM
 
 from auxil.fake_bot_api import FakeBotAPI, parse_telegram_html
 from conftest import open_service
-
-
-@pytest.fixture
-def api() -> Iterator[FakeBotAPI]:
-    with FakeBotAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serve_site() as s:
-        yield s
 
 
 async def test_previews_menus_and_help(

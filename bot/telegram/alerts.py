@@ -139,9 +139,7 @@ class Sender:
 
     async def _send(self, d: alerts.Delivery) -> None:
         subs = self.services.subscriptions
-        alert = next((a for a in await asyncio.to_thread(subs.alerts, d.chat_id)
-                      if a.topic == d.topic), None)  # fmt: skip
-        markup = stop_button(alert.id, d.topic) if alert else None
+        markup = stop_button(d.alert_id, d.topic)
         await self.pacer.wait()
         try:
             await send_html(self.bot, d.chat_id, render_alert(d), markup=markup, link=d.article.url)

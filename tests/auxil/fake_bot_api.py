@@ -3,8 +3,8 @@
 It speaks the real HTTP protocol python-telegram-bot uses (form-encoded POSTs to
 `/bot<token>/<method>`, file downloads from `/file/bot<token>/<path>`), keeps the chats'
 messages and the answers to inline queries, validates HTML the way Telegram does (balanced
-known tags, valid entities, text length) and injects faults on request: 429 with `retry_after`, 400 "can't parse entities",
-5xx, a timeout and 409 Conflict.
+known tags, valid entities, text length) and injects faults on request: 429 with
+`retry_after`, 400 "can't parse entities", 5xx, a timeout and 409 Conflict.
 """
 
 from __future__ import annotations
