@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from web_fixtures.server import Site
 
-from bot.cli import main
+from bot.cli import build_parser, load_settings
 
 CITY = "/feeds/city.xml"
 
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """`main()` in this process, on a fresh data dir, offline and without an LLM."""
+    """`newsdesk` in this process, on a fresh data dir, offline and without an LLM."""
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TELEGRAM_BOT_TOKEN", "CHROMA_HOST"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NEWSDESK_DATA_DIR", str(tmp_path / "data"))
@@ -26,7 +26,9 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    code = main(list(argv))
+    """The command as `newsdesk` runs it, minus main()'s logging set-up (global state)."""
+    args = build_parser().parse_args(list(argv))
+    code: int = args.func(args, load_settings())
     return code, capsys.readouterr().out
 
 
