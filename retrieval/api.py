@@ -88,6 +88,11 @@ class NewsService(Protocol):
         """
         ...
 
+    def examples(self, n: int = 2) -> list[str]:
+        """Up to `n` questions made from the newest articles ("What did <speaker> say?"),
+        each one the service answers rather than declines (for /start)."""
+        ...
+
     def ingest(
         self, paths: Sequence[str | Path], *, prune: bool = False, progress: bool = False
     ) -> IngestReport:

@@ -54,8 +54,8 @@ def match_topic(
     return lead_citations(svc, matched)
 
 
-def lead_citations(svc: Newsdesk, doc_ids: Sequence[str]) -> list[Citation]:
-    """Each article's lead sentence, cited (numbered in order), newest first."""
+def lead_passages(svc: Newsdesk, doc_ids: Sequence[str]) -> list[Passage]:
+    """The first passage of each article, newest first."""
     registry = svc.retriever.registry
     ids = [chunk_id(d, registry[d].version, 0) for d in doc_ids if d in registry]
     if not ids:
@@ -67,8 +67,14 @@ def lead_citations(svc: Newsdesk, doc_ids: Sequence[str]) -> list[Citation]:
             got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
         )
     ]
-    passages.sort(key=lambda p: p.published or date.min, reverse=True)
-    return [Citation.of(n, p, lead_sentence(p)) for n, p in enumerate(passages, 1)]
+    return sorted(passages, key=lambda p: p.published or date.min, reverse=True)
+
+
+def lead_citations(svc: Newsdesk, doc_ids: Sequence[str]) -> list[Citation]:
+    """Each article's lead sentence, cited (numbered in order), newest first."""
+    return [
+        Citation.of(n, p, lead_sentence(p)) for n, p in enumerate(lead_passages(svc, doc_ids), 1)
+    ]
 
 
 def lead_sentence(passage: Passage) -> str:

@@ -261,6 +261,13 @@ class Newsdesk(NewsService):
         self._maybe_refresh()
         return match_topic(self, topic, doc_ids, as_of=as_of)
 
+    def examples(self, n: int = 2) -> list[str]:
+        """Up to `n` questions about the newest articles that the coverage answers."""
+        from retrieval.examples import example_questions
+
+        self._maybe_refresh()
+        return example_questions(self, n)
+
     # --- coverage ----------------------------------------------------------------------------
 
     def ingest(

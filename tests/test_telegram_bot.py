@@ -91,6 +91,9 @@ class CountingService(NewsService):
     ) -> list[Citation]:
         return self.inner.match(topic, doc_ids, as_of=as_of)
 
+    def examples(self, n: int = 2) -> list[str]:
+        return self.inner.examples(n)
+
     def stats(self) -> CoverageStats:
         return self.inner.stats()
 

@@ -4,17 +4,18 @@ role, and /start examples that the bot then answers."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from test_telegram_alerts import running
 from test_telegram_feeds import ADMIN, READER, bot_settings, reply
-from web_fixtures.server import FLOOD, Site
+from web_fixtures.server import BRIDGE, FLOOD, LIBRARY, Site
 
 from bot.telegram.admin import MENU
 from retrieval.embedding import OnnxMiniLM
 
 from auxil.fake_bot_api import FakeBotAPI, parse_telegram_html
-from conftest import open_service
+from conftest import SEEDS, open_service
 
 
 async def test_previews_menus_and_help(
@@ -55,3 +56,25 @@ async def test_previews_menus_and_help(
     assert "/alert TOPIC — " in reader_help and "/digest daily HH:MM | off — " in reader_help
     assert "Admins" not in reader_help and "/ingest" not in reader_help
     assert "Admins\n/ingest URL — " in admin_help and "/feeds — " in admin_help
+
+
+async def test_start_examples_are_questions_the_bot_answers(
+    tmp_path: Path, api: FakeBotAPI, site: Site, embedder: OnnxMiniLM
+) -> None:
+    settings = bot_settings(tmp_path, api, follow_every="1h")
+    service = open_service(settings, embedder)
+    service.ingest([SEEDS])
+    try:
+        async with running(settings, service, api):
+            for page in (BRIDGE, LIBRARY):
+                await reply(api, ADMIN, f"/ingest {site.url(page)}")
+            start = parse_telegram_html((await reply(api, READER, "/start")).text)
+            tried = start.split("Try\n", 1)[1].split("\n\n", 1)[0].splitlines()
+            examples = [line.removeprefix("• ") for line in tried]
+            answers = [parse_telegram_html((await reply(api, READER, q)).text) for q in examples]
+    finally:
+        service.close()
+    assert len(examples) == 2 and all(re.fullmatch(r"What did .+ say\?", q) for q in examples)
+    assert "“" not in start, "not a headline pasted into a question"
+    for question, answer in zip(examples, answers, strict=True):
+        assert "[1]" in answer and "doesn't say" not in answer, (question, answer)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FALLBACK_EXAMPLES = ("What did Germany say about Macron's remarks?", "What happened this week?")
+EXAMPLES_SECONDS = 600.0  # /start's example questions are made again after this
 LATEST_DEFAULT, LATEST_MAX = 10, 30
 EMPTY = "The coverage is empty for now: an admin can add articles with /ingest."
 
@@ -89,6 +91,7 @@ class Info:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self._examples_cache: tuple[float, list[str]] | None = None  # (until, questions)
 
     async def on_start(self, update: Update, context: Context) -> None:
         """/start and /help: what the coverage holds, two example questions, how to ask."""
@@ -126,14 +129,18 @@ class Info:
         await reply_html(message, text)
 
     async def _examples(self) -> list[str]:
-        titles: list[str] = []
+        """Two questions the coverage answers, about its newest articles (cached a while)."""
+        now = time.monotonic()
+        if self._examples_cache is not None and self._examples_cache[0] > now:
+            return self._examples_cache[1]
+        found: list[str] = []
         try:
-            records = await asyncio.to_thread(self.services.service.latest, 2)
-            titles = [r.title.strip() for r in records]
+            found = await asyncio.to_thread(self.services.service.examples, 2)
         except NewsdeskError as exc:  # examples are a nicety: /start goes on without them
             log.warning("No example questions for /start: %s", exc)
-        examples = [f"What does the coverage say about “{t}”?" for t in titles if t][:2]
-        return examples + list(FALLBACK_EXAMPLES[: 2 - len(examples)])
+        examples = found + list(FALLBACK_EXAMPLES[: 2 - len(found)])
+        self._examples_cache = (now + EXAMPLES_SECONDS, examples)
+        return examples
 
     async def on_sources(self, update: Update, context: Context) -> None:
         """/sources: the full sources of this chat's last answer, with quotes."""
