@@ -21,6 +21,7 @@ from bot.render import render_answer
 from retrieval.config import Settings
 from retrieval.errors import ConfigError, IndexInUseError, NewsdeskError
 from retrieval.service import Newsdesk
+from retrieval.types import Answer
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +69,33 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question and print it (or one JSON object with --json)."""
+    if args.batch is not None:
+        from bot.batch import run_batch
+
+        return run_batch(args.batch, settings, as_of=args.as_of)
+    if not args.question:
+        print("newsdesk ask: give a question (or --batch FILE)", file=sys.stderr)
+        return 2
     svc = Newsdesk.open(settings)
     try:
         answer = svc.answer(" ".join(args.question), as_of=args.as_of)
     finally:
         svc.close()
-    if args.json:
+    return _print_answer(answer, as_json=args.json)
+
+
+def cmd_brief(args: argparse.Namespace, settings: Settings) -> int:
+    """Print a briefing: the newest articles, or the most relevant to a topic."""
+    svc = Newsdesk.open(settings, with_llm=False)
+    try:
+        answer = svc.brief(" ".join(args.topic), as_of=args.as_of)
+    finally:
+        svc.close()
+    return _print_answer(answer, as_json=args.json)
+
+
+def _print_answer(answer: Answer, *, as_json: bool) -> int:
+    if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
         print(render_answer(answer))
@@ -149,11 +171,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("ask", help="answer one question")
-    p.add_argument("question", nargs="+")
+    p = sub.add_parser("ask", help="answer one question (or many with --batch)")
+    p.add_argument("question", nargs="*")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--as-of", type=date_arg, default=None, help="answer as of YYYY-MM-DD")
+    p.add_argument(
+        "--batch",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="JSON lines of {question, as_of?, history?}: one JSON answer per line, in order",
+    )
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("brief", help="a briefing: the newest coverage, or on a topic")
+    p.add_argument("topic", nargs="*", help='e.g. "Ukraine", "this week" (default: all)')
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--as-of", type=date_arg, default=None, help="as of YYYY-MM-DD")
+    p.set_defaults(func=cmd_brief)
 
     p = sub.add_parser("chat", help="interactive REPL")
     p.add_argument("--as-of", type=date_arg, default=None, help="answer as of YYYY-MM-DD")

@@ -52,8 +52,40 @@ def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval_quiz(args: argparse.Namespace, settings: Settings) -> int:
+    """RealTime QA mode: answer recall, exclusivity, ceiling, declines, latency per set."""
+    from bot.cli import default_seeds
+    from retrieval.evaluation.quiz_runner import format_quiz_table, run_quiz_eval
+
+    if not args.corpus or len(args.corpus) != 1:
+        raise EvalDataError("RealTime QA questions need one --corpus (the corpus.jsonl)")
+    result = run_quiz_eval(
+        settings,
+        args.corpus[0],
+        args.questions,
+        seeds=default_seeds(),
+        baseline=args.baseline,
+        index_dir=args.index_dir,
+        weeks=args.weeks,
+        sets=[s.strip() for s in args.sets.split(",") if s.strip()],
+        limit=args.limit,
+        details=args.details,
+        progress=not args.json and sys.stderr.isatty(),
+    )
+    if args.json:
+        print(json.dumps(result.summary()))
+    else:
+        print(f"index: {result.index_dir}")
+        print(format_quiz_table(result))
+    return 0
+
+
 def cmd_eval_answers(args: argparse.Namespace, settings: Settings) -> int:
     """Ask the seed questions through the bot's service and score the answers."""
+    from retrieval.evaluation.quiz import is_quiz_file
+
+    if is_quiz_file(args.questions):
+        return cmd_eval_quiz(args, settings)
     questions = load_seed_questions(args.questions)
     if not questions:
         raise EvalDataError(f"No questions in {args.questions}")
@@ -102,8 +134,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     r.set_defaults(func=cmd_eval_retrieval)
 
-    a = sub.add_parser("answers", help="pass rate, refusals and citations on seed QA")
-    a.add_argument("--questions", type=Path, required=True, help="seed QA, one JSON a line")
+    a = sub.add_parser(
+        "answers",
+        help="seed QA: pass rate, refusals, citations; RealTime QA: answer recall and more",
+    )
+    a.add_argument(
+        "--questions", type=Path, required=True, help="seed QA or RealTime QA, one JSON a line"
+    )
     a.add_argument(
         "--corpus",
         type=Path,
@@ -113,4 +150,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     a.add_argument("--as-of", type=date_arg, default=None, help="answer as of YYYY-MM-DD")
     a.add_argument("--json", action="store_true", help="print one JSON object")
+    q = a.add_argument_group("RealTime QA mode (questions with choices and answer_text)")
+    q.add_argument("--baseline", type=Path, default=None, help="web-search results (removed set)")
+    q.add_argument("--index-dir", type=Path, default=None, help="index folder of the corpus")
+    q.add_argument(
+        "--weeks",
+        choices=("held-out", "tuning", "all"),
+        default="all",
+        help="every second week is held out from tuning (default: all, reported per part)",
+    )
+    q.add_argument(
+        "--sets",
+        default="answerable,off-topic,removed",
+        help="comma-separated: answerable, off-topic (seed-only index), removed",
+    )
+    q.add_argument("--limit", type=_positive, default=None, help="only the first N questions")
+    q.add_argument("--details", type=Path, default=None, help="write every check as JSON lines")
     a.set_defaults(func=cmd_eval_answers)

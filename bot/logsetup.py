@@ -1,4 +1,8 @@
-"""Logging for entry points: stderr, quiet chatty libraries, never print secrets.
+"""Logging for entry points: stderr, quiet libraries, never print secrets.
+
+Below WARNING only Newsdesk's own loggers speak, unless the level is DEBUG: libraries log
+chatter a user cannot act on (bm25s wrote "Opened file and mmap objects" to the root logger
+on every question).
 
 Redaction is one record factory (`install_redaction`): every record made by any logger is
 cleaned before any handler or filter sees it (pytest's capture too), message, arguments,
@@ -19,6 +23,7 @@ from typing import Any
 
 REDACTED = "[REDACTED]"
 NOISY = ("httpx", "httpcore", "chromadb", "urllib3", "bm25s", "onnxruntime")
+OWN = ("bot", "retrieval", "benchmarks", "__main__")
 _SHAPES = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b|\bsk-[A-Za-z0-9_-]{10,}")
 _secrets: set[str] = set()
 _lock = threading.Lock()
@@ -79,24 +84,31 @@ def quiet_http_logs() -> None:
 
 
 class QuietFilter(logging.Filter):
-    """Drop records below WARNING from chatty libraries."""
+    """Drop records below WARNING that are not Newsdesk's own (unless `libraries`)."""
+
+    def __init__(self, *, libraries: bool = False) -> None:
+        super().__init__()
+        self.libraries = libraries  # DEBUG: let libraries' INFO and DEBUG through
 
     def filter(self, record: logging.LogRecord) -> bool:
-        # Some libraries (bm25s) force their own logger to DEBUG on import.
-        return not (record.name.split(".")[0] in NOISY and record.levelno < logging.WARNING)
+        # Some libraries force their own logger to DEBUG on import, or log to root.
+        own = record.name.split(".")[0] in OWN
+        return own or self.libraries or record.levelno >= logging.WARNING
 
 
 def configure_logging(level: str = "INFO", secrets: list[str] | None = None) -> None:
-    """Log to stderr, redacted (`install_redaction`), chatty libraries at warnings only."""
+    """Log to stderr, redacted (`install_redaction`), libraries at warnings unless DEBUG."""
     install_redaction(*(secrets or []))
+    numeric = logging.getLevelName(level.upper()) if isinstance(level, str) else level
+    debug = isinstance(numeric, int) and numeric <= logging.DEBUG
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(QuietFilter())
+    handler.addFilter(QuietFilter(libraries=debug))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper() if isinstance(level, str) else level)
+    root.setLevel(numeric)
     for noisy in NOISY:
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+        logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 def log_internal_error(exc: BaseException, path: Path, command: Sequence[str]) -> bool:

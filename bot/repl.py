@@ -146,7 +146,7 @@ class Repl:
                 self.print(f"({final.note})")
             if final.citations:
                 self.print()
-                self.print(render_sources(final))
+                self.print(render_sources(final, all_quotes=False))
         else:
             self.print(render_answer(final))
         return final

@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from retrieval.errors import NewsdeskError
 from retrieval.types import Answer, Article, Citation, CoverageStats, Turn
 
 if TYPE_CHECKING:
@@ -62,20 +61,13 @@ class NewsService(Protocol):
         topic: str | None = None,
         *,
         as_of: date | None = None,
-        doc_ids: Collection[str] | None = None,
+        doc_ids: Sequence[str] | None = None,
     ) -> Answer:
         """The briefing: the newest (or, with a topic, the most relevant) articles, each
-        headline with its lead quoted and cited. With `doc_ids`, only among those articles
-        (a digest: what arrived since the last one).
-
-        The default says briefings are not available; `Newsdesk` overrides it once briefings
-        exist (issue "Answers that answer"). Telegram's `/brief` plugs in as a feature module
-        (see `FEATURES` in bot/telegram/app.py).
-        """
-        raise NewsdeskError(
-            "brief() is not implemented by this service",
-            user_message="Briefings are not available in this version.",
-        )
+        headline with its lead quoted and cited, newest first; a time phrase in `topic`
+        limits it to that window. With `doc_ids`, only those articles (a digest: what
+        arrived since the last one)."""
+        ...
 
     def match(
         self, topic: str, doc_ids: Collection[str], *, as_of: date | None = None

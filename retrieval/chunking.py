@@ -5,70 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from retrieval.text import split_sentences, trim_span
 from retrieval.types import Chunk
 
 TokenCounter = Callable[[str], int]
-
-_ABBREV = {
-    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "st",
-    "jr", "sr", "inc", "corp", "co", "ltd", "vs", "etc", "no", "jan", "feb", "mar", "apr",
-    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e",
-}  # fmt: skip
-# A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and a likely start.
-_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 
 
 def approx_tokens(text: str) -> int:
     """Estimate word-piece tokens without a tokenizer (about 1.3 per word)."""
     return int(len(text.split()) * 1.3) + 1
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Return (start, end) spans of the sentences of `text`; paragraphs always split."""
-    spans: list[tuple[int, int]] = []
-    for para in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", text):
-        p_start, chunk = para.start(), para.group()
-        last = 0
-        for m in _END.finditer(chunk):
-            word = re.search(r"([\w.]+)[.!?…]*[\"'”’)\]]*$", chunk[last : m.end()])
-            if word and m.group().startswith(".") and word[1].rstrip(".").lower() in _ABBREV:
-                continue
-            if word and re.fullmatch(r"[A-Z]\.?", word[1].rstrip(".")):
-                continue  # an initial such as "John F. Kennedy"
-            spans.append(_trim(text, p_start + last, p_start + m.end()))
-            last = m.end()
-        if chunk[last:].strip():
-            spans.append(_trim(text, p_start + last, p_start + len(chunk)))
-    return _merge_attributions(text, [s for s in spans if s[1] > s[0]])
-
-
-_SPEECH = re.compile(r"\b(said|asked|added|told|says|asks|adds|wrote|writes|replied|noted)\b")
-
-
-def _merge_attributions(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Keep a short attribution ("Macron asked.") with the quote it closes."""
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        piece = text[start:end]
-        if (
-            merged
-            and len(piece.split()) <= 6
-            and _SPEECH.search(piece)
-            and text[merged[-1][1] - 1] in "\"”’'"
-            and "\n" not in text[merged[-1][1] : start]
-        ):
-            merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def _split_long(
@@ -84,9 +29,9 @@ def _split_long(
         acc.append(w.group())
         if count(" ".join(acc)) > max_tokens and len(acc) > 1:
             piece_end = start + w.start()
-            pieces.append(_trim(text, piece_start, piece_end))
+            pieces.append(trim_span(text, piece_start, piece_end))
             piece_start, acc = piece_end, [w.group()]
-    pieces.append(_trim(text, piece_start, end))
+    pieces.append(trim_span(text, piece_start, end))
     return [p for p in pieces if p[1] > p[0]]
 
 

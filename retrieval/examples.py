@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from retrieval.chunking import split_sentences
-from retrieval.matching import lead_passages
-from retrieval.text import STOPWORDS
+from retrieval.answering.briefing import lead_passages
+from retrieval.text import STOPWORDS, split_sentences
 
 if TYPE_CHECKING:
     from retrieval.service import Newsdesk

@@ -1,9 +1,10 @@
 """Topic alerts: which newly arrived articles a topic matches, and how each is announced.
 
 A topic matches an article when the question "topic" would be answered from that article
-alone: the same hybrid retriever and the same relevance gate as questions, run on the new
-articles only (each article is judged on its own passages). An article is announced by its
-lead: headline, outlet, date, link and the lead sentence quoted, as a Citation.
+alone: the same hybrid retriever, re-ranker and relevance gate as questions, run on the new
+articles only (each article is judged on its own passages).
+An article is announced by its lead: headline, outlet, date, link and the lead sentence
+quoted, as a Citation.
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from retrieval.chunking import split_sentences
-from retrieval.gate import relevance
+from retrieval.answering import analyse
+from retrieval.answering.briefing import lead_passages, lead_sentence
+from retrieval.gate import judge
+from retrieval.rerank import POOL, rerank
 from retrieval.retriever import CANDIDATES, Scored, to_passage
-from retrieval.store import chunk_id
-from retrieval.types import Citation, Passage
+from retrieval.types import Citation
 
 if TYPE_CHECKING:
     from retrieval.service import Newsdesk
 
 MAX_CANDIDATES = 2000  # chunks fetched per side when many articles arrive at once
-LEAD_MIN_WORDS = 8  # a shorter first sentence is a dateline or a caption: take the next
 
 
 def match_topic(
@@ -34,6 +35,7 @@ def match_topic(
     if not ids:
         return []
     query = svc.check_question(topic)
+    spec = analyse(query)
     candidates = min(MAX_CANDIDATES, max(CANDIDATES, 8 * len(ids)))
     items = [
         i
@@ -41,46 +43,26 @@ def match_topic(
         if str(i.meta.get("doc_id")) in ids
     ]
     by_doc: dict[str, list[Scored]] = {}
-    for item in items:  # best first: each article's top passages, as a question would get
+    for item in items:  # best first: each article's candidates, re-ranked as for a question
         got = by_doc.setdefault(str(item.meta.get("doc_id")), [])
-        if len(got) < svc.settings.top_k:
+        if len(got) < POOL:
             got.append(item)
     matched = []
-    for doc_id, top in by_doc.items():
+    for doc_id, pool in by_doc.items():
+        top = rerank(spec, pool, k=svc.settings.top_k)
         svc.retriever.similarity(query, top)
-        ok, _ = relevance(query, [to_passage(i) for i in top], svc.settings.min_relevance)
-        if ok:
+        if judge(spec, [to_passage(i) for i in top], svc.settings.min_relevance).relevant:
             matched.append(doc_id)
     return lead_citations(svc, matched)
 
 
-def lead_passages(svc: Newsdesk, doc_ids: Sequence[str]) -> list[Passage]:
-    """The first passage of each article, newest first."""
-    registry = svc.retriever.registry
-    ids = [chunk_id(d, registry[d].version, 0) for d in doc_ids if d in registry]
-    if not ids:
-        return []
-    got = svc.store.chunks.get(ids=ids, include=["documents", "metadatas"])
-    passages = [
-        to_passage(Scored(cid, doc or "", dict(meta or {})))
-        for cid, doc, meta in zip(
-            got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
-        )
-    ]
-    return sorted(passages, key=lambda p: p.published or date.min, reverse=True)
-
-
 def lead_citations(svc: Newsdesk, doc_ids: Sequence[str]) -> list[Citation]:
     """Each article's lead sentence, cited (numbered in order), newest first."""
-    return [
-        Citation.of(n, p, lead_sentence(p)) for n, p in enumerate(lead_passages(svc, doc_ids), 1)
-    ]
-
-
-def lead_sentence(passage: Passage) -> str:
-    """The first sentence of an article's first passage that reads as news."""
-    spans = split_sentences(passage.text)
-    for start, end in spans:
-        if len(passage.text[start:end].split()) >= LEAD_MIN_WORDS:
-            return passage.text[start:end]
-    return passage.text[spans[0][0] : spans[0][1]] if spans else passage.text[:300]
+    passages = sorted(
+        lead_passages(svc, doc_ids), key=lambda p: p.published or date.min, reverse=True
+    )
+    cited = []
+    for n, p in enumerate(passages, 1):
+        s, e = lead_sentence(p.text)
+        cited.append(Citation.of(n, p, p.text[s:e]))
+    return cited

@@ -11,15 +11,19 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from retrieval.answering import analyse, extractive_answer, format_date, refusal
+from retrieval.answering.briefing import briefing_topic, build_briefing
 from retrieval.api import NewsService
 from retrieval.config import Settings
 from retrieval.deadline import Deadline
 from retrieval.embedding import Embedder, OnnxMiniLM, OpenAIEmbedder
 from retrieval.errors import InputRejectedError
-from retrieval.extractive import extractive_answer, format_date, refusal
-from retrieval.gate import relevance
+from retrieval.examples import example_questions
+from retrieval.gate import judge
 from retrieval.ingest import Ingestor, IngestReport
+from retrieval.matching import match_topic
 from retrieval.parse import Problem
+from retrieval.rerank import rerank
 from retrieval.retriever import HybridRetriever, RetrievalResult, to_passage
 from retrieval.store import ArticleRecord, Store
 from retrieval.text import content_stems
@@ -129,19 +133,33 @@ class Newsdesk(NewsService):
         return condense_without_llm(question, history)
 
     def retrieve(
-        self, query: str, *, as_of: date | None = None, window: tuple[date, date] | None = None
+        self,
+        query: str,
+        *,
+        as_of: date | None = None,
+        window: tuple[date, date] | None = None,
+        exclude: frozenset[str] = frozenset(),
     ) -> RetrievalResult:
-        """Find the top passages and decide whether they are relevant."""
+        """Find the top passages and decide whether they are relevant.
+
+        `window` keeps only reporting published inside it (a time phrase such as "this
+        week"); `exclude` drops those documents (the evaluation's removed set).
+        """
         timings: dict[str, float] = {}
         t = time.perf_counter()
         self._maybe_refresh()
         items = self.retriever.search(query, as_of=as_of, window=window, timings=timings)
-        top = items[: self.settings.top_k]
+        if exclude:
+            items = [i for i in items if str(i.meta.get("doc_id")) not in exclude]
+        spec = analyse(query)
+        t_rank = time.perf_counter()
+        top = rerank(spec, items, k=self.settings.top_k)
+        timings["rerank_ms"] = (time.perf_counter() - t_rank) * 1000
         self.retriever.similarity(query, top)
         passages = [to_passage(i) for i in top]
-        ok, reason = relevance(query, passages, self.settings.min_relevance)
+        verdict = judge(spec, passages, self.settings.min_relevance)
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
-        return RetrievalResult(passages, ok, timings, reason)
+        return RetrievalResult(passages, verdict.relevant, timings, verdict.reason)
 
     def answer(
         self,
@@ -158,12 +176,41 @@ class Newsdesk(NewsService):
         """
         if self.llm is not None and not extractive:
             return asyncio.run(self._final(question, history, as_of))
+        return self.answer_traced(question, history, as_of=as_of)[0]
+
+    def answer_traced(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        *,
+        as_of: date | None = None,
+        exclude: frozenset[str] = frozenset(),
+    ) -> tuple[Answer, RetrievalResult]:
+        """Answer without the LLM, and return the retrieval the answer came from (for
+        evaluation, which opens the service without one)."""
         started = time.perf_counter()
         q = self.check_question(question)
         as_of = as_of or date.today()
+        topic = briefing_topic(q)
+        if topic is not None and not exclude:
+            self._maybe_refresh()
+            brief, passages = build_briefing(self, q, topic, as_of)
+            result = RetrievalResult(passages, True, {}, "briefing")
+            return self._finish(brief, q, q, as_of, result, started), result
         standalone = self.standalone(q, history)
         window = parse_window(q, as_of) or parse_window(standalone, as_of)
-        result = self.retrieve(standalone, as_of=as_of, window=window)
+        result = self.retrieve(standalone, as_of=as_of, window=window, exclude=exclude)
+        note = ""
+        if window and not result.relevant:
+            # Nothing inside the time phrase's window: the phrase may date the event, not
+            # the reporting ("a baseball card from 1952"); try all the coverage, and say so.
+            wider = self.retrieve(standalone, as_of=as_of, exclude=exclude)
+            if wider.relevant:
+                result = wider
+                note = (
+                    f"Nothing from {format_date(window[0])} to {format_date(window[1])} "
+                    "answers this; this is from other reporting."
+                )
         logger.debug("retrieval for %r: %s", standalone, result.reason)
         if not result.relevant:
             ans = refusal(q, "llm" if self.llm else "extractive")
@@ -177,7 +224,31 @@ class Newsdesk(NewsService):
             ans = extractive_answer(
                 q if context else standalone, result.passages, as_of=as_of, context=context
             )
-        return self._finish(ans, q, standalone, as_of, result, started)
+        if note and not ans.refused:
+            ans.note = note
+        return self._finish(ans, q, standalone, as_of, result, started), result
+
+    def brief(
+        self,
+        topic: str | None = None,
+        *,
+        as_of: date | None = None,
+        doc_ids: Sequence[str] | None = None,
+    ) -> Answer:
+        """A briefing: the newest articles (with a topic, the most relevant), newest first.
+
+        A time phrase in `topic` ("this week", "since Monday") limits it to that window;
+        `doc_ids` limits it to those articles (a digest of what arrived since the last).
+        """
+        started = time.perf_counter()
+        as_of = as_of or date.today()
+        text = " ".join((topic or "").split())
+        found = briefing_topic(text) if text else ""
+        subject = text if found is None else found
+        self._maybe_refresh()
+        ans, passages = build_briefing(self, text or "What's new?", subject, as_of, doc_ids=doc_ids)
+        result = RetrievalResult(passages, True, {}, "briefing")
+        return self._finish(ans, text or "What's new?", text, as_of, result, started)
 
     async def astream(
         self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
@@ -186,9 +257,13 @@ class Newsdesk(NewsService):
 
         The LLM's first token and its whole answer are due by the deadlines of the settings,
         counted from now; past either the final Answer is the extractive one, with a note.
+        A briefing request ("What's new?") is answered from the leads, without the LLM.
         """
-        if self.llm is None:
-            yield await asyncio.to_thread(self.answer, question, history, as_of=as_of)
+        if self.llm is None or briefing_topic(" ".join(question.split())) is not None:
+            # extractive: with an LLM, answer() would run this stream again
+            yield await asyncio.to_thread(
+                self.answer, question, history, as_of=as_of, extractive=True
+            )
             return
         deadline = Deadline.start(self.settings)
         started = time.perf_counter()
@@ -256,15 +331,11 @@ class Newsdesk(NewsService):
         self, topic: str, doc_ids: Collection[str], *, as_of: date | None = None
     ) -> list[Citation]:
         """The articles among `doc_ids` a question about `topic` would be answered from."""
-        from retrieval.matching import match_topic
-
         self._maybe_refresh()
         return match_topic(self, topic, doc_ids, as_of=as_of)
 
     def examples(self, n: int = 2) -> list[str]:
         """Up to `n` questions about the newest articles that the coverage answers."""
-        from retrieval.examples import example_questions
-
         self._maybe_refresh()
         return example_questions(self, n)
 

@@ -107,3 +107,34 @@ def test_hostile_question_is_just_text(seeded_service: Newsdesk) -> None:
     answer = seeded_service.answer('<b>&amp;</b> \'; DROP TABLE articles; -- {"$where": 1}')
     assert answer.refused
     assert seeded_service.stats().articles == 1
+
+
+def test_who_criticized_that_names_a_critic(seeded_service: Newsdesk) -> None:
+    first = seeded_service.answer("What did Germany say about Macron's remarks?")
+    follow = seeded_service.answer(
+        "who criticized that?", [Turn(first.question, first.answer, first.standalone_question)]
+    )
+    assert not follow.refused
+    assert "Pistorius" in follow.answer or "Naryshkin" in follow.answer, follow.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who is John Kirby?", "National Security Council spokesman John Kirby"),
+        ("What did John Kirby say?", "just asking for the tools and capabilities"),
+        ("Has Zelenskiy asked Western countries to send troops?", "tools and capabilities"),
+    ],
+)
+def test_questions_on_their_own(seeded_service: Newsdesk, question: str, expected: str) -> None:
+    answer = seeded_service.answer(question)
+    assert not answer.refused and expected in answer.answer, answer.answer
+    assert_citations_valid(answer)
+
+
+def test_briefings_are_never_refusals(seeded_service: Newsdesk) -> None:
+    for question in ("What's new?", "summarize the coverage", "What happened this week?"):
+        answer = seeded_service.answer(question)
+        assert not answer.refused and answer.citations, answer.answer
+        assert answer.answer.count("[1]") == 1 and "Ukraine Never Asked" in answer.answer
+    assert not seeded_service.brief("Macron").refused

@@ -120,3 +120,40 @@ def test_chroma_server_mode(tmp_path: Path, chroma_server: tuple[str, int]) -> N
     assert res.returncode == 0, res.stderr
     assert "RIA Novosti" in json.loads(res.stdout)["answer"]
     assert not (tmp_path / "data" / "chroma").exists()  # nothing written to a local store
+
+
+def test_ask_batch_answers_in_order_with_errors_in_place(cli_data: Path, tmp_path: Path) -> None:
+    batch = tmp_path / "questions.jsonl"
+    lines = [
+        json.dumps({"question": "What did Germany say about Macron's remarks?"}),
+        "{not json",
+        json.dumps({"question": "who criticized that?", "as_of": "2024-03-06",
+                    "history": ["What did Germany say about Macron's remarks?"]}),
+        json.dumps({"question": "x", "as_of": "March"}),
+        json.dumps({"question": "Who won the 2022 football World Cup?"}),
+        json.dumps({"question": ""}),
+    ]  # fmt: skip
+    batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = run_cli("ask", "--json", "--batch", str(batch), env=cli_env(cli_data))
+    assert res.returncode == 0, res.stderr
+    out = [json.loads(line) for line in res.stdout.splitlines()]
+    assert len(out) == 6
+    assert "Pistorius" in out[0]["answer"]
+    assert out[1] == {"line": 2, "error": out[1]["error"]} and "JSON" in out[1]["error"]
+    assert out[2]["as_of"] == "2024-03-06"
+    assert "Pistorius" in out[2]["answer"] or "Naryshkin" in out[2]["answer"]
+    assert "as_of" in out[3]["error"]
+    assert out[4]["refused"] is True
+    assert out[5]["error"] == "Please ask a question."
+
+
+def test_brief_and_no_library_log_noise(cli_data: Path) -> None:
+    res = run_cli("brief", env=cli_env(cli_data))
+    assert res.returncode == 0, res.stderr
+    assert "Ukraine Never Asked For Foreign Troops" in res.stdout and "[1]" in res.stdout
+    ask = run_cli("ask", "Who is John Kirby?", env=cli_env(cli_data))
+    assert "spokesman John Kirby" in ask.stdout
+    for out in (res, ask):
+        assert "mmap" not in out.stderr and "INFO" not in out.stderr, out.stderr
+    debug = run_cli("ask", "Who is John Kirby?", env=cli_env(cli_data, NEWSDESK_LOG_LEVEL="DEBUG"))
+    assert "mmap objects" in debug.stderr  # library logs come back when asked for

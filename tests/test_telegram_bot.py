@@ -100,6 +100,15 @@ class CountingService(NewsService):
     def latest(self, n: int = 10) -> Sequence[ArticleRecord]:
         return self.inner.latest(n)
 
+    def brief(
+        self,
+        topic: str | None = None,
+        *,
+        as_of: date | None = None,
+        doc_ids: Sequence[str] | None = None,
+    ) -> Answer:
+        return self.inner.brief(topic, as_of=as_of, doc_ids=doc_ids)
+
     def close(self) -> None:
         self.inner.close()
 
@@ -367,8 +376,8 @@ async def test_command_menus_per_scope(
         c.params["scope"]: [cmd["command"] for cmd in json.loads(c.params["commands"])]
         for c in api.calls_of("setMyCommands")
     }
-    everyone = ["start", "help", "sources", "latest", "ask", "alert", "alerts", "unalert"]
-    everyone += ["digest", "timezone"]
+    everyone = ["start", "help", "sources", "latest", "brief", "ask", "alert", "alerts"]
+    everyone += ["unalert", "digest", "timezone"]
     admin_scope = next(k for k in menus if '"chat_id": 11' in k)
     assert all(v == everyone for k, v in menus.items() if k != admin_scope)
     assert menus[admin_scope] == [*everyone, "ingest", "follow", "unfollow", "feeds", "stats"]
@@ -431,6 +440,21 @@ async def test_photo_sources_buttons_and_commands(
     assert texts[7].startswith("How to ask") and f"@{BOT} QUESTION" in texts[7]
 
 
+async def test_brief_lists_headlines_with_lead_quotes(
+    tmp_path: Path, api: FakeBotAPI, service: CountingService
+) -> None:
+    async with running(make_settings(tmp_path, api), service, api):
+        api.push_text(8, "/brief")
+        api.push_text(8, "/brief Macron")
+        await api.wait_messages(8, 2)
+    for sent in api.messages(8):
+        assert "<blockquote" in sent.text  # the lead is quoted once, as a blockquote
+        text = visible(sent)
+        assert "Ukraine Never Asked For Foreign Troops" in text and "[1]" in text
+        assert text.count("has never asked for Western troops") == 1
+        assert "doesn't say" not in text
+
+
 async def test_restart_keeps_history_for_follow_ups(
     tmp_path: Path, api: FakeBotAPI, service: CountingService
 ) -> None:
@@ -472,7 +496,9 @@ async def test_admin_ingest_of_uploaded_file_and_url(
         svc.inner.close()
     assert "Result for http://" in url_reply.text and "1 new" in url_reply.text
     assert "Reply /ingest to this file" in api.messages(12)[0].text
-    assert api.messages(13)[0].text == NON_TEXT and "for admins" in api.messages(13)[1].text
+    # the document and the /ingest are two updates answered concurrently: either order
+    replies = sorted(m.text for m in api.messages(13)[:2])
+    assert replies == sorted([NON_TEXT, "/ingest is for admins."]), replies
     assert "forty otters" in visible(reply)
     assert len(svc.ingested) == 1 and not svc.ingested[0].exists(), "temp upload removed"
 

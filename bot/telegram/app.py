@@ -23,7 +23,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.logsetup import install_redaction, quiet_http_logs
-from bot.telegram import admin, alerts, buttons, digests, info, inline, questions
+from bot.telegram import admin, alerts, briefs, buttons, digests, info, inline, questions
 from bot.telegram.access import GATE_GROUP, gate
 from bot.telegram.feature import Context, Feature
 from bot.telegram.follower import Follower
@@ -45,10 +45,10 @@ POLL_TIMEOUT = 10  # seconds of getUpdates long polling
 APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
 
 # The features, in the order their handlers are tried (group 0: the first handler that matches
-# an update handles it). A new feature is a module exporting FEATURE plus one line here; the
-# briefing command (/brief, from `NewsService.brief`) plugs in the same way.
+# an update handles it). A new feature is a module exporting FEATURE plus one line here.
 FEATURES: tuple[Feature, ...] = (
     info.FEATURE,  # /start /help /sources /latest
+    briefs.FEATURE,  # /brief [topic]
     admin.FEATURE,  # /ingest /follow /unfollow /feeds /stats (before questions: admin files)
     questions.FEATURE,  # private text, mentions, replies to the bot, /ask
     alerts.FEATURE,  # /alert /alerts /unalert, and their delivery (before buttons: its own)

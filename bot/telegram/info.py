@@ -40,6 +40,7 @@ HELP = (
 USAGE = {
     "ask": "QUESTION",
     "latest": "[N]",
+    "brief": "[TOPIC]",
     "alert": "TOPIC",
     "unalert": "N",
     "digest": "daily HH:MM | off",

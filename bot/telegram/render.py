@@ -6,10 +6,14 @@ import html
 import re
 from collections.abc import Sequence
 
+from retrieval.text import fold
 from retrieval.types import Answer, Citation
 
 MAX_MESSAGE = 4096
 QUOTE_CHARS = 220  # the compact sources block shortens quotes; /sources shows them whole
+EXPANDABLE = 300  # quotes longer than this are sent as expandable blockquotes
+# One quoted sentence of an extractive answer: "…" [n]
+_QUOTE_LINE = re.compile(r'^"(?P<quote>.+)" (?P<marker>\[\d+\])$')
 
 _ATOM_RE = re.compile(r"<[^<>]*>|&#?\w{1,10};|[^<&]+|[<&]", re.S)
 _OPEN_RE = re.compile(r"<([a-zA-Z][\w-]*)[^>]*>")
@@ -40,27 +44,51 @@ def _headline(c: Citation) -> str:
     return f"<b>{title}</b>"
 
 
-def source_line(c: Citation, *, full_quote: bool = False) -> str:
-    """One source: [n] linked headline, outlet, date, and the quoted sentence."""
+def blockquote(text: str) -> str:
+    """A quote as a Telegram blockquote (expandable when long)."""
+    text = " ".join(text.split())
+    tag = "<blockquote expandable>" if len(text) > EXPANDABLE else "<blockquote>"
+    return f"{tag}{esc(text)}</blockquote>"
+
+
+def source_line(c: Citation, *, full_quote: bool = False, quote: bool = True) -> str:
+    """One source: [n] linked headline, outlet, date, and (unless `quote` is off) its quote."""
     meta = ", ".join(
         p for p in (esc(c.outlet), c.published.isoformat() if c.published else "") if p
     )
-    quote = c.quote if full_quote else _shorten(c.quote, QUOTE_CHARS)
     line = f"[{c.n}] {_headline(c)}"
     if meta:
         line += f" — {meta}"
-    if quote.strip():
-        line += f"\n<i>“{esc(quote.strip())}”</i>"
+    if quote and c.quote.strip():
+        line += "\n" + (
+            blockquote(c.quote) if full_quote else f"<i>“{esc(_shorten(c.quote, QUOTE_CHARS))}”</i>"
+        )
     return line
 
 
+def _answer_html(text: str) -> str:
+    """The answer text, its quoted sentences as blockquotes followed by their [n]."""
+    out = []
+    for line in text.strip().splitlines():
+        m = _QUOTE_LINE.match(line.strip())
+        out.append(f"{blockquote(m['quote'])}{m['marker']}" if m else esc(line))
+    return "\n".join(out)
+
+
 def render_answer(answer: Answer) -> str:
-    """The answer with its [n] markers, an optional note, and a compact sources block."""
-    parts = [esc(answer.answer.strip())]
+    """The answer with its [n] markers, an optional note, and a compact sources block.
+
+    Quoted sentences are blockquotes; a source repeats its quote only when the answer does
+    not already show it (an LLM answer in its own words).
+    """
+    parts = [_answer_html(answer.answer)]
     if answer.note:
         parts.append(f"<i>{esc(answer.note)}</i>")
     if answer.citations and not answer.refused:
-        block = "\n\n".join(source_line(c) for c in answer.citations)
+        shown = fold(answer.answer)
+        block = "\n\n".join(
+            source_line(c, quote=fold(c.quote) not in shown) for c in answer.citations
+        )
         parts.append(f"<b>Sources</b>\n{block}")
     return "\n\n".join(p for p in parts if p)
 

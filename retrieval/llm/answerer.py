@@ -50,7 +50,7 @@ CHECK_FAILED_NOTE = (
 
 def _extractive() -> ModuleType:
     # Imported late: the extractive answerer is the fallback, not a start-up dependency.
-    import retrieval.extractive as extractive
+    import retrieval.answering as extractive
 
     return extractive
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from retrieval.llm.guards import _SENTENCE_SPAN, EchoGuard, _shingles, _words, planted_instructions
+from retrieval.llm.guards import EchoGuard, _shingles, _words, planted_instructions
 from retrieval.llm.quotes import (
     _SPACE_BEFORE_PUNCT,
     _STRIP,
@@ -25,7 +25,7 @@ from retrieval.llm.quotes import (
     marker_numbers,
     split_sentences,
 )
-from retrieval.text import STOPWORDS
+from retrieval.text import STOPWORDS, sentences
 from retrieval.types import Passage
 
 # --- support -----------------------------------------------------------------------
@@ -55,8 +55,7 @@ def best_sentence(passage: Passage, claims: Sequence[str]) -> str:
     best = ""
     best_score = -1
     planted = set(planted_instructions(passage.text))
-    for m in _SENTENCE_SPAN.finditer(passage.text):
-        s = m.group(0).strip()
+    for s in sentences(passage.text):
         if len(s) < 12 or s in planted:
             continue
         score = len(claim & _content_keys(s))

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from retrieval.llm.quotes import norm_text
+from retrieval.text import sentences
 
 # --- echo of the prompt ------------------------------------------------------------
 
@@ -62,16 +63,15 @@ _INJECTION = re.compile(
     r"\bsystem\s*(?:prompt|message)?\s*:|\bnew\s+instructions\b|\bas\s+an\s+ai\b",
     re.IGNORECASE,
 )
-_SENTENCE_SPAN = re.compile(r"\S.*?(?:[.!?]+[\"'\u201d\u2019]*(?=\s|$)|(?=\n)|$)")
 
 
 def planted_instructions(text: str) -> list[str]:
     """Return sentences of an article that read as instructions to a model (and the next)."""
     if not _INJECTION.search(text):
         return []
-    sentences = [m.group(0).strip() for m in _SENTENCE_SPAN.finditer(text)]
+    found = sentences(text)
     flagged: list[str] = []
-    for i, sentence in enumerate(sentences):
+    for i, sentence in enumerate(found):
         if _INJECTION.search(sentence):
-            flagged.extend(sentences[i : i + 2])
+            flagged.extend(found[i : i + 2])
     return list(dict.fromkeys(s for s in flagged if s))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from retrieval.text import sentences
+
 # --- normalisation -----------------------------------------------------------------
 
 _CHAR_MAP = {
@@ -73,32 +75,6 @@ MARKER = re.compile(
     r"\[\s*(?:passage\s*)?(\d{1,3}(?:\s*(?:,|;|and)\s*(?:passage\s*)?\d{1,3})*)\s*\]",
     re.IGNORECASE,
 )
-_MARKER_RUN = re.compile(rf"(?:\s*{MARKER.pattern})+", re.IGNORECASE)
-_ABBREVIATIONS = {
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-    "st",
-    "gen",
-    "sen",
-    "rep",
-    "gov",
-    "lt",
-    "col",
-    "no",
-    "vs",
-    "jr",
-    "sr",
-    "inc",
-    "co",
-    "corp",
-    "prof",
-    "pres",
-}
-_OPEN_QUOTES = {"\u201c", "\u201e", "\u00ab"}
-_CLOSE_QUOTES = {"\u201d", "\u00bb"}
-_TRAILING = set(")\"'\u201d\u2019\u00bb")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s\])>]+|\b[a-z0-9-]+\.(?:com|org|net|io|ru|info)\b")
 
@@ -108,57 +84,9 @@ def marker_numbers(text: str) -> list[int]:
     return [int(n) for m in MARKER.finditer(text) for n in re.findall(r"\d+", m.group(1))]
 
 
-def _ends_with_abbreviation(text: str, dot: int) -> bool:
-    word = re.search(r"([A-Za-z]+)$", text[:dot])
-    if not word:
-        return False
-    w = word.group(1)
-    return (len(w) == 1 and w.isupper()) or w.lower() in _ABBREVIATIONS
-
-
 def split_sentences(line: str) -> list[str]:
     """Split one line into sentences; citation markers after a full stop stay with it."""
-    sentences: list[str] = []
-    start = 0
-    in_quote = False
-    i = 0
-    n = len(line)
-    while i < n:
-        ch = line[i]
-        end: int | None = None
-        if ch in _OPEN_QUOTES:
-            in_quote = True
-        elif ch in _CLOSE_QUOTES or (ch == '"' and in_quote):
-            in_quote = False
-            if i > 0 and line[i - 1] in ".!?":
-                end = i + 1
-        elif ch == '"':
-            in_quote = True
-        elif ch in ".!?" and not in_quote:
-            head = line[start:i].strip()
-            # "U.S." or "Mr." or a list number ("1.") does not end a sentence.
-            if not (ch == "." and (_ends_with_abbreviation(line, i) or head.isdigit())):
-                end = i + 1
-        if end is not None:
-            j = end
-            while j < n and line[j] in _TRAILING:
-                j += 1
-            run = _MARKER_RUN.match(line, j)
-            if run:
-                j = run.end()
-            k = j
-            while k < n and line[k].isspace():
-                k += 1
-            if k == n or (k > j and not line[k].islower()):
-                sentences.append(line[start:j])
-                start = k
-                i = k
-                in_quote = False
-                continue
-        i += 1
-    if start < n:
-        sentences.append(line[start:])
-    return [s.strip() for s in sentences if s.strip()]
+    return sentences(line, whole_quotes=True, markers=MARKER)
 
 
 # --- quotes ---------------------------------------------------------------------------

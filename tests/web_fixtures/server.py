@@ -21,6 +21,7 @@ WIRE = "/wire/riverside-footbridge-approved"
 LIBRARY = "/culture/library-reopens"
 FLOOD = "/news/2024/03/14/flood-warning-elm-river"
 FERRY = "/port/ferry-strike"  # answers 503 until `Site.ferry_up` is set
+SOLAR = "/news/2024/03/11/floating-solar-farm"  # named officials with titles and quotes
 
 PAGES = {
     BRIDGE: "bridge-vote.html",
@@ -28,6 +29,7 @@ PAGES = {
     WIRE: "bridge-syndicated.html",
     LIBRARY: "library-reopens.html",
     FLOOD: "flood-warning.html",
+    SOLAR: "solar-farm.html",
     "/sections": "nav-only.html",
 }
 LAST_MODIFIED = {1: "Tue, 12 Mar 2024 08:00:00 GMT", 2: "Thu, 14 Mar 2024 06:15:00 GMT"}

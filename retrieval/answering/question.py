@@ -1,0 +1,157 @@
+"""What a question asks for: the expected kind of answer and the subject it names."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from retrieval.text import content_stems, named_terms, stem, words
+
+AnswerType = Literal["person", "place", "org", "date", "number", "speech", "thing"]
+
+# The noun after "which"/"what" that names the kind of answer ("which country", "what team").
+_KIND_NOUNS: dict[AnswerType, tuple[str, ...]] = {
+    "place": (
+        "country", "countries", "nation", "state", "city", "town", "continent", "region",
+        "island", "province", "capital", "county", "place", "location", "destination",
+        "territory", "village", "port", "sea", "ocean", "river", "mountain",
+    ),
+    "org": (
+        "company", "companies", "team", "club", "platform", "network", "brand", "firm",
+        "organization", "organisation", "agency", "party", "university", "school", "group",
+        "airline", "carmaker", "automaker", "bank", "retailer", "league", "channel", "outlet",
+        "newspaper", "magazine", "app", "website", "service", "streamer", "studio", "label",
+        "band", "act", "union", "department", "ministry", "court", "chain", "manufacturer",
+    ),
+    "person": (
+        "person", "man", "woman", "star", "actor", "actress", "singer", "rapper", "player",
+        "champion", "leader", "president", "minister", "official", "senator", "politician",
+        "athlete", "author", "writer", "director", "ceo", "founder", "billionaire", "king",
+        "queen", "prince", "princess", "celebrity", "musician", "artist", "candidate",
+        "governor", "mayor", "judge", "justice", "lawmaker", "representative", "chancellor",
+        "member", "golfer", "quarterback", "coach", "comedian", "host", "astronaut",
+        "scientist", "journalist", "spokesman", "spokeswoman", "spokesperson", "chief",
+    ),
+    "date": ("year", "month", "day", "date", "decade", "century", "season"),
+    "number": (
+        "percent", "percentage", "number", "amount", "price", "cost", "age", "total",
+        "distance", "height", "weight", "temperature", "speed", "share", "rate",
+    ),
+}  # fmt: skip
+_KIND_OF = {noun: kind for kind, nouns in _KIND_NOUNS.items() for noun in nouns}
+_HOW_MANY = re.compile(
+    r"\bhow (?:many|much|long|old|far|tall|high|big|large|fast)\b|\bworth\W*$|"
+    r"\bwhat (?:is|was|were|are) the (?:estimated |total |new |average )?"
+    r"(?:cost|price|value|number|amount|size|death toll|toll)\b",
+    re.I,
+)
+_SAY = re.compile(
+    r"\b(?:what|how) (?:did|does|do|has|have|had|is|was|were) (?P<subject>.+?) "
+    r"(?:say|said|tell|told|think|thinks|mean|respond|responded|react|reacted|claim|"
+    r"announce|warn|argue|write|wrote|call for|want)\b",
+    re.I,
+)
+_WHO_IS = re.compile(r"^\s*(?:who|what)(?:'s| is| was| are| were) (?P<subject>[^?]+?)\??\s*$", re.I)
+# Verbs of judging or reacting: their answer is usually an attributed statement.
+STANCE = frozenset(
+    stem(w)
+    for w in [
+        "criticize",
+        "criticise",
+        "condemn",
+        "praise",
+        "blame",
+        "accuse",
+        "warn",
+        "urge",
+        "react",
+        "respond",
+        "reject",
+        "welcome",
+        "deny",
+        "defend",
+        "oppose",
+        "dismiss",
+        "demand",
+        "argue",
+        "insist",
+        "say",
+        "tell",
+    ]
+)
+
+
+@dataclass
+class QuestionSpec:
+    """A question taken apart for answering and for the relevance gate."""
+
+    text: str
+    kind: AnswerType
+    stems: list[str]
+    names: list[str]  # capitalised terms the question names
+    subject: str = ""  # "X" of "what did X say" / "who is X"
+    subject_stems: list[str] = field(default_factory=list)
+    wants_speech: bool = False  # the answer is what someone said
+    who_is: bool = False  # "who is X?": the answer describes X
+    kind_noun: str = ""  # "country" of "which country"
+
+
+def _kind(question: str, low: list[str]) -> tuple[AnswerType, str]:
+    """Expected answer type from the wh-word and the noun that follows it."""
+    if _HOW_MANY.search(question):
+        return "number", ""
+    for i, w in enumerate(low):
+        if w in ("which", "what", "whose") and i + 1 < len(low):
+            # "which British pop star", "what type of aircraft": look a few words on
+            for noun in low[i + 1 : i + 7]:
+                if noun in ("of", "is", "was", "did", "does", "has", "will", "are"):
+                    break
+                if noun in _KIND_OF:
+                    return _KIND_OF[noun], noun
+    if "who" in low or "whom" in low:
+        return "person", ""
+    if "where" in low:
+        return "place", ""
+    if "when" in low:
+        return "date", ""
+    return "thing", ""
+
+
+def analyse(question: str) -> QuestionSpec:
+    """Take a question apart: expected answer type, named terms, the subject it names."""
+    q = " ".join(question.replace("’", "'").split())
+    low = words(q)
+    kind, noun = _kind(q, low)
+    spec = QuestionSpec(q, kind, content_stems(q), named_terms(q), kind_noun=noun)
+    say = _SAY.search(q)
+    who = _WHO_IS.match(q)
+    if say:
+        spec.subject = _clean_subject(say["subject"])
+        spec.wants_speech = True
+        spec.kind = "speech"
+    elif who and _is_name(who["subject"]) and (q.lower().startswith("who") or spec.names):
+        spec.subject, spec.who_is = _clean_subject(who["subject"]), True
+    own = [st for st in spec.stems if st not in STANCE]
+    if not spec.wants_speech and set(spec.stems) & STANCE and len(own) <= 2:
+        # "who criticized that?", "how did Russia react?": short questions about a stance are
+        # answered by a statement; a long quiz question that mentions criticism is not
+        spec.wants_speech = kind in ("person", "thing")
+    spec.subject_stems = content_stems(spec.subject)
+    return spec
+
+
+def _is_name(phrase: str) -> bool:
+    """Whether a phrase is a name ("John Kirby", "the finance chair"), not a clause."""
+    toks = phrase.split()
+    if not toks or len(toks) > 6:
+        return False
+    content = [t for t in toks if t.lower() not in ("the", "a", "an", "of", "and")]
+    return all(t[:1].isupper() for t in content) or len(toks) <= 3
+
+
+def _clean_subject(subject: str) -> str:
+    """Drop leading articles and trailing 'about ...' from a subject phrase."""
+    s = re.split(r"\b(?:about|on|regarding|of the|after|when|in response)\b", subject)[0]
+    s = re.sub(r"^(?:the|a|an)\s+", "", s.strip(" ,"), flags=re.I)
+    return s.strip(" ,'\"")

@@ -1,0 +1,60 @@
+"""Presentation: quotes read whole, the answer leads, sources repeat no quote it shows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.render import render_answer, render_sources
+from bot.telegram.render import render_answer as telegram_answer
+from retrieval.answering import extractive_answer
+from retrieval.answering.compose import whole_quote
+from retrieval.types import Answer, Citation, Passage
+
+from auxil.fake_bot_api import parse_telegram_html
+
+TEXT = (
+    "The council voted 8-1 on Monday to build the farm. "
+    "“Every panel on that water is a panel we don’t put on farmland,” said deputy mayor "
+    "Lena Varga. Construction starts in June."
+)
+
+
+def _passage(text: str = TEXT) -> Passage:
+    return Passage("d::v::0000", "d", text, "Council backs solar farm", "Gazette",
+                   date(2024, 3, 11), "https://example.org/solar", 0, len(text))  # fmt: skip
+
+
+def test_a_quote_cut_by_the_passage_edge_is_trimmed_to_what_reads_whole() -> None:
+    tail = "us stay,” he said, and the minister then left the building before the final vote."
+    s, e = whole_quote(tail, 0, len(tail))
+    assert tail[s:e].startswith("he said, and the minister")
+    head = "The minister told reporters on Monday the plan was sound and added: “We will build"
+    s, e = whole_quote(head, 0, len(head))
+    assert head[s:e] == "The minister told reporters on Monday the plan was sound and added"
+    whole = "“We will build it,” she said."
+    assert whole_quote(whole, 0, len(whole)) == (0, len(whole))
+
+
+def test_answer_leads_with_the_quote_and_sources_do_not_repeat_it() -> None:
+    answer = extractive_answer("What did the deputy mayor say?", [_passage()])
+    first = answer.answer.splitlines()[0]
+    assert first.startswith('"“Every panel') and first.endswith("[1]")
+    assert "(Reported by Gazette on March 11, 2024.)" in answer.answer
+    text = render_answer(answer)
+    sources = text.split("Sources:")[1]
+    assert "Council backs solar farm, Gazette, March 11, 2024, https://example.org/solar" in sources
+    assert "Every panel" not in sources  # the answer already shows it
+    assert "Every panel" in render_sources(answer)  # /sources shows every quote
+    html = telegram_answer(answer)
+    assert html.count("Every panel") == 1 and "<blockquote>" in html
+    parse_telegram_html(html)
+
+
+def test_an_llm_answer_in_its_own_words_keeps_its_quotes_under_sources() -> None:
+    cite = Citation(1, "d", "d::v::0000", "Council backs solar farm", "Gazette",
+                    date(2024, 3, 11), "", "Construction starts in June.")  # fmt: skip
+    answer = Answer("When does work start?", "Work starts in June [1].", False, "llm", [cite])
+    assert "Construction starts in June." in render_answer(answer)
+    long_cite = Citation(1, "d", "c", "T", "O", None, "", "word " * 100)
+    html = telegram_answer(Answer("q", "Paraphrase [1].", False, "llm", [long_cite]))
+    assert "word word" in parse_telegram_html(html)

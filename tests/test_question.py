@@ -1,0 +1,133 @@
+"""Question analysis, speakers, mentions and folding: the rules the answerer is built on."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.answering.briefing import briefing_topic, lead_sentence
+from retrieval.answering.entities import mentions, type_fit
+from retrieval.answering.question import analyse
+from retrieval.answering.speakers import explicit_speaker, speaker_matches, speakers
+from retrieval.text import content_stems, fold, occurs
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "subject"),
+    [
+        ("Who is John Kirby?", "person", "John Kirby"),
+        (
+            "What did the finance chair say about the floating solar farm?",
+            "speech",
+            "finance chair",
+        ),
+        ("What did Germany say about Macron's remarks?", "speech", "Germany"),
+        ("How did Russia react to the remarks?", "speech", "Russia"),
+        ("Which country will host the next World Cup?", "place", ""),
+        ("Which British luxury carmaker revealed its first electric car?", "org", ""),
+        ("Which 23-time grand slam tennis champion is set to retire?", "person", ""),
+        ("How many reported sightings did officers receive?", "number", ""),
+        ("What is the Czech ammunition initiative worth?", "number", ""),
+        ("When did the Queen die?", "date", ""),
+        ("Which wildly popular show was green lit for a new season?", "thing", ""),
+    ],
+)
+def test_expected_answer_and_subject(question: str, kind: str, subject: str) -> None:
+    spec = analyse(question)
+    assert (spec.kind, spec.subject) == (kind, subject)
+
+
+def test_stance_questions_want_a_statement() -> None:
+    assert analyse("who criticized that?").wants_speech
+    assert not analyse("Who won the 2022 World Cup?").wants_speech
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        (
+            "“It is cheap,” said council finance chair Ingrid Maalouf.",
+            "council finance chair Ingrid Maalouf",
+        ),
+        (
+            "Germany’s defense minister said Macron’s quotes were not helpful.",
+            "Germany’s defense minister",
+        ),
+        ("Macron earlier on March 5 said he “fully stood behind” remarks.", "Macron"),
+        ("“I go. You stay,” Kirby told reporters.", "Kirby"),
+        (
+            "Sergei Naryshkin was quoted by RIA Novosti as saying it was reckless.",
+            "Sergei Naryshkin",
+        ),
+        (
+            "According to the U.S. Geological Survey, the quake was strong.",
+            "U.S. Geological Survey",
+        ),
+        ("The bridge opened in 2020.", ""),
+    ],
+)
+def test_explicit_speakers(sentence: str, speaker: str) -> None:
+    assert explicit_speaker(sentence) == speaker
+
+
+def test_he_said_and_bare_quotes_continue_the_speaker() -> None:
+    texts = ["Pavel said the West would help.", "He added it would take time.", "“We agree.”"]
+    assert speakers(texts) == ["Pavel", "Pavel", "Pavel"]
+
+
+def test_subject_matches_by_title_or_surname() -> None:
+    spec = analyse("What did the finance chair say?")
+    assert speaker_matches(spec.subject_stems, "council finance chair Ingrid Maalouf", []) == 1.0
+    kirby = analyse("What did John Kirby say?")
+    assert speaker_matches(kirby.subject_stems, "Kirby", kirby.names) >= 0.8
+    assert speaker_matches(kirby.subject_stems, "Macron", kirby.names) == 0.0
+
+
+def test_mentions_and_type_fit() -> None:
+    kinds = {
+        m.text: m.kind
+        for m in mentions(
+            "Around 15 nations backed Czech President Petr Pavel in Prague on March 5."
+        )
+    }
+    assert kinds["Czech President Petr Pavel"] == "person"
+    assert kinds["Prague"] == "place" and kinds["March 5"] == "date"
+    q = f" {fold('Which country will build the bridge?')} "
+    assert type_fit("place", "Norway will build the bridge.", q) == 1.0
+    assert type_fit("place", "The bridge will be built soon.", q) == 0.0
+    # what the question already names is no answer
+    assert type_fit("place", "Norway will build it.", f" {fold('Will Norway build it?')} ") == 0.0
+
+
+def test_fold_and_occurs() -> None:
+    text = fold("He starred in “Leave It to Beaver,” the show’s star said; BA.5 spread.")
+    assert occurs('"Leave it to Beaver"', text)
+    assert occurs("the show's star", text) and occurs("BA.5", text)
+    assert not occurs("Beaver said", text)
+    assert content_stems("Macron’s remarks") == ["macron", "remark"]
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("What's new?", ""),
+        ("summarize the coverage", ""),
+        ("What happened this week?", ""),
+        ("Any news about Macron?", "Macron"),
+        ("What is the latest on the floating solar farm?", "floating solar farm"),
+        ("What happened to the ferry?", None),
+        ("Which country made headlines this week?", None),
+        ("For a brief period this week, which color did Twitter use?", None),
+        ("Who is John Kirby?", None),
+    ],
+)
+def test_briefing_requests(question: str, topic: str | None) -> None:
+    assert briefing_topic(question) == topic
+
+
+def test_lead_sentence_skips_boilerplate() -> None:
+    text = (
+        "Subscribe to our newsletter. Sign up. "
+        "The council approved the bridge on Tuesday after a long debate."
+    )
+    s, e = lead_sentence(text)
+    assert text[s:e].startswith("The council approved")
