@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-import pytest
-
 from retrieval.api import NewsService
-from retrieval.errors import NewsdeskError
 from retrieval.service import Newsdesk
 
 
@@ -20,11 +17,3 @@ def test_newsdesk_is_the_news_service(seeded_service: Newsdesk) -> None:
     latest = service.latest(1)
     assert latest and latest[0].title and latest[0].published is not None
     assert service.stats().articles >= 1
-
-
-def test_brief_until_it_exists_says_so(seeded_service: Newsdesk) -> None:
-    if type(seeded_service).brief is not NewsService.brief:
-        pytest.skip("Newsdesk implements brief()")
-    with pytest.raises(NewsdeskError) as err:
-        seeded_service.brief()
-    assert err.value.user_message == "Briefings are not available in this version."

@@ -17,9 +17,7 @@ from web_fixtures.server import Site
 from bot.subscriptions import Digest
 from bot.telegram import digests
 from bot.telegram.digests import due_slot, find_zone, next_due
-from retrieval.api import NewsService
 from retrieval.embedding import OnnxMiniLM
-from retrieval.service import Newsdesk
 
 from auxil.fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
 from conftest import SEEDS, open_service
@@ -48,8 +46,6 @@ async def test_a_digest_is_sent_once_with_the_new_articles_and_skipped_without_n
     tmp_path: Path, api: FakeBotAPI, site: Site, embedder: OnnxMiniLM,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    if Newsdesk.brief is NewsService.brief:
-        pytest.skip("Newsdesk does not implement brief() yet (issue 'Answers that answer')")
     monkeypatch.setattr(digests, "TICK", 0.1)
     settings = bot_settings(tmp_path, api, follow_every="1h")
     service = open_service(settings, embedder)
