@@ -2,9 +2,11 @@
 
 A topic matches an article when the question "topic" would be answered from that article
 alone: the same hybrid retriever, re-ranker and relevance gate as questions, run on the new
-articles only (each article is judged on its own passages).
-An article is announced by its lead: headline, outlet, date, link and the lead sentence
-quoted, as a Citation.
+articles only (each article is judged on its own passages). A topic is a few words, each of
+them meant (as news-alert services treat them), so the article must also name most of them:
+the gate alone takes half of "Riverside council" (an article on the Riverside river gauge)
+as evidence enough for a question. An article is announced by its lead: headline, outlet,
+date, link and the lead sentence quoted, as a Citation.
 """
 
 from __future__ import annotations
@@ -15,15 +17,20 @@ from typing import TYPE_CHECKING
 
 from retrieval.answering import analyse
 from retrieval.answering.briefing import lead_passages, lead_sentence
+from retrieval.answering.evidence import coverage, term_weights
 from retrieval.gate import judge
 from retrieval.rerank import POOL, rerank
 from retrieval.retriever import CANDIDATES, Scored, to_passage
+from retrieval.text import content_stems
 from retrieval.types import Citation
 
 if TYPE_CHECKING:
     from retrieval.service import Newsdesk
 
 MAX_CANDIDATES = 2000  # chunks fetched per side when many articles arrive at once
+# Weighted share of the topic's words an article must name (evidence.term_weights): all of
+# a topic of up to three words, all but one plain word of a longer one.
+TOPIC_COVERAGE = 0.75
 
 
 def match_topic(
@@ -36,6 +43,7 @@ def match_topic(
         return []
     query = svc.check_question(topic)
     spec = analyse(query)
+    weights = term_weights(spec)
     candidates = min(MAX_CANDIDATES, max(CANDIDATES, 8 * len(ids)))
     items = [
         i
@@ -49,6 +57,9 @@ def match_topic(
             got.append(item)
     matched = []
     for doc_id, pool in by_doc.items():
+        named = content_stems(" ".join(f"{i.meta.get('title') or ''}\n{i.text}" for i in pool))
+        if coverage(weights, named) < TOPIC_COVERAGE:
+            continue
         top = rerank(spec, pool, k=svc.settings.top_k)
         svc.retriever.similarity(query, top)
         if judge(spec, [to_passage(i) for i in top], svc.settings.min_relevance).relevant:
