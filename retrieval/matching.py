@@ -28,8 +28,9 @@ if TYPE_CHECKING:
     from retrieval.service import Newsdesk
 
 MAX_CANDIDATES = 2000  # chunks fetched per side when many articles arrive at once
-# Weighted share of the topic's words an article must name (evidence.term_weights): all of
-# a topic of up to three words, all but one plain word of a longer one.
+# Weighted share of the topic's words an article must name (evidence.term_weights: a name
+# weighs 2, a plain word 1, a generic one 0.3): both words of a two-word topic, all three
+# plain words of a three-word one, all but a plain word of "Name word word" or longer.
 TOPIC_COVERAGE = 0.75
 
 
