@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ from retrieval.embedding import OnnxMiniLM
 from retrieval.service import Newsdesk
 
 from auxil.fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
-from conftest import make_settings, open_service
+from conftest import open_service
 
 COUNCIL, FERRY_FAN, STRANGER = 79, 78, 66
 BRIDGE_TITLE = "Council approves Elm River footbridge"
@@ -185,15 +184,9 @@ async def test_caps_and_strangers(
         subs.close()
 
 
-def test_alert_bench_runs_small(tmp_path: Path, seeded_dir: Path, embedder: OnnxMiniLM) -> None:
-    data = tmp_path / "index"
-    shutil.copytree(seeded_dir, data)
-    settings = make_settings(data)
-    svc = open_service(settings, embedder)
-    try:
-        result = run_alerts_bench(settings, svc, svc.latest(1)[0].doc_id, chats=20)
-    finally:
-        svc.close()
+def test_alert_bench_runs_small(seeded_service: Newsdesk) -> None:
+    svc, data = seeded_service, seeded_service.settings.data_dir
+    result = run_alerts_bench(svc.settings, svc, svc.latest(1)[0].doc_id, chats=20)
     assert result["notified"] == 20 and result["lost"] == 0 and result["duplicated"] == 0
     assert result["ok"] and result["peak_per_second"] <= 30
     assert "20 notified, 0 lost, 0 duplicated" in format_report(result)
