@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from datetime import date
@@ -13,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from retrieval.answering import analyse, extractive_answer, format_date, refusal
 from retrieval.answering.briefing import briefing_topic, build_briefing
+from retrieval.answering.question import condense_without_llm
 from retrieval.api import NewsService
 from retrieval.config import Settings
 from retrieval.deadline import Deadline
-from retrieval.embedding import Embedder, OnnxMiniLM, OpenAIEmbedder
+from retrieval.embedding import Embedder, make_embedder
 from retrieval.errors import InputRejectedError
 from retrieval.examples import example_questions
 from retrieval.gate import judge
@@ -26,7 +26,6 @@ from retrieval.parse import Problem
 from retrieval.rerank import rerank
 from retrieval.retriever import HybridRetriever, RetrievalResult, to_passage
 from retrieval.store import ArticleRecord, Store
-from retrieval.text import content_stems
 from retrieval.timephrases import parse_window
 from retrieval.types import Answer, Article, Citation, CoverageStats, Turn
 
@@ -36,28 +35,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REMOTE_REFRESH_SECONDS = 30.0
-
-_FOLLOW_UP = re.compile(
-    r"\b(he|she|they|it|that|this|those|these|him|her|them|his|their|its|there|then)\b", re.I
-)
-
-
-def make_embedder(settings: Settings) -> Embedder:
-    """Return the configured embedder (the offline ONNX model by default)."""
-    if settings.embed_backend == "openai":
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        return OpenAIEmbedder(settings.openai_embed_model, key, settings.openai_base_url)
-    return OnnxMiniLM(batch_size=settings.embed_batch)
-
-
-def condense_without_llm(question: str, history: Sequence[Turn]) -> str:
-    """Make a follow-up searchable by joining it to the previous question when it leans on it."""
-    if not history:
-        return question
-    prev = history[-1].standalone_question or history[-1].question
-    if _FOLLOW_UP.search(question) or len(content_stems(question)) <= 2:
-        return f"{prev} {question}"
-    return question
 
 
 class Newsdesk(NewsService):
@@ -161,6 +138,24 @@ class Newsdesk(NewsService):
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
         return RetrievalResult(passages, verdict.relevant, timings, verdict.reason)
 
+    def _retrieve_for(
+        self,
+        question: str,
+        standalone: str,
+        as_of: date,
+        window: tuple[date, date] | None,
+        exclude: frozenset[str] = frozenset(),
+    ) -> tuple[str, RetrievalResult]:
+        """Retrieve for the standalone question, or for the question itself when joining it
+        to the last one found nothing: a short question may not lean on it ("What did the
+        White House say?" after another) and must not be declined for the join."""
+        result = self.retrieve(standalone, as_of=as_of, window=window, exclude=exclude)
+        if not result.relevant and standalone != question:
+            alone = self.retrieve(question, as_of=as_of, window=window, exclude=exclude)
+            if alone.relevant:
+                return question, alone
+        return standalone, result
+
     def answer(
         self,
         question: str,
@@ -199,7 +194,7 @@ class Newsdesk(NewsService):
             return self._finish(brief, q, q, as_of, result, started), result
         standalone = self.standalone(q, history)
         window = parse_window(q, as_of) or parse_window(standalone, as_of)
-        result = self.retrieve(standalone, as_of=as_of, window=window, exclude=exclude)
+        standalone, result = self._retrieve_for(q, standalone, as_of, window, exclude)
         note = ""
         if window and not result.relevant:
             # Nothing inside the time phrase's window: the phrase may date the event, not
@@ -271,7 +266,9 @@ class Newsdesk(NewsService):
         as_of = as_of or date.today()
         standalone = await self._acondense(q, history, deadline)
         window = parse_window(q, as_of) or parse_window(standalone, as_of)
-        result = await asyncio.to_thread(self.retrieve, standalone, as_of=as_of, window=window)
+        standalone, result = await asyncio.to_thread(
+            self._retrieve_for, q, standalone, as_of, window
+        )
         if not result.relevant:
             yield self._finish(refusal(q, "llm"), q, standalone, as_of, result, started)
             return
