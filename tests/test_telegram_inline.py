@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from test_telegram_bot import (
     QUESTION,
-    CountingService,
     answered,
     drained,
     make_settings,
@@ -20,6 +19,7 @@ from test_telegram_bot import (
 from bot.telegram import deeplink
 from retrieval.service import Newsdesk
 
+from auxil.counting_service import CountingService
 from auxil.fake_bot_api import FakeBotAPI, parse_telegram_html
 from auxil.llm_fakes import Reply, ScriptedLLM
 
