@@ -14,9 +14,10 @@ from typing import Any
 from benchmarks.measure import peak_rss_mb, percentile
 from retrieval.chunking import chunk_text
 from retrieval.config import Settings
+from retrieval.embedding import make_embedder
 from retrieval.ingest import Ingestor, embed_text
 from retrieval.parse import Problem, iter_paths, parse_file
-from retrieval.service import Newsdesk, make_embedder
+from retrieval.service import Newsdesk
 from retrieval.store import Store
 from retrieval.types import Article
 

@@ -48,6 +48,11 @@ PHASES: dict[str, Phase] = {
             "telegram: 100 chats x 5 questions against the fake Bot API ...",
         ),
         Phase(
+            "alerts",
+            "benchmarks.alerts:phase",
+            "alerts: 1,000 subscribed chats, one matching article, against the fake Bot API ...",
+        ),
+        Phase(
             "llm",
             "benchmarks.llm:phase",
             "llm: local llama.cpp server with the packaged tiny model ...",

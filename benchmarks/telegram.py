@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +54,21 @@ async def _user(
     return asked
 
 
-async def _run(
-    settings: Settings, service: NewsService, chats: int, questions: Sequence[str], limit: float
-) -> dict[str, Any]:
+@dataclass
+class BenchBot:
+    """The real bot polling a fake Bot API; `exit_code` is set once it has stopped."""
+
+    api: FakeBotAPI
+    services: Services
+    exit_code: int = -1
+
+
+@contextlib.asynccontextmanager
+async def bot_on_fake_api(
+    settings: Settings, service: NewsService, **update: Any
+) -> AsyncIterator[BenchBot]:
+    """Run the bot (extractive, open to all, settings overridden by `update`) against a fake
+    Bot API for the body; chat state goes to a temporary directory, not the data dir."""
     with FakeBotAPI() as api, tempfile.TemporaryDirectory(prefix="tg-bench-") as state_dir:
         bench_settings = settings.model_copy(
             update={
@@ -64,9 +78,8 @@ async def _run(
                 "webhook_url": None,
                 "allowed_user_ids": [],
                 "allowed_chat_ids": [],
-                "rate_per_minute": max(settings.rate_per_minute, len(questions) * 2),
-                "daily_cap": 0,
                 "llm": "off",
+                **update,
             }
         )
         services = Services.create(bench_settings, service)
@@ -74,51 +87,68 @@ async def _run(
         app = build_application(bench_settings, services)
         stop = asyncio.Event()
         task = asyncio.create_task(serve(app, bench_settings, stop=stop, handle_signals=False))
+        bot = BenchBot(api, services)
         try:
             await api.wait_for(lambda: bool(api.calls_of("getUpdates")), 60, "polling")
-            started = time.monotonic()
-            deadline = started + limit
-            asked = await asyncio.gather(
-                *(_user(api, 10_000 + c, questions, deadline) for c in range(chats))
-            )
-            wall = time.monotonic() - started
-            await asyncio.sleep(0.5)  # late duplicates would show up here
+            yield bot
         finally:
             stop.set()
-            code = await task
+            bot.exit_code = await task
             services.close()
-        latencies: list[float] = []
-        answered = lost = duplicated = out_of_order = 0
-        for ids in asked:
-            first_parts: list[tuple[float, int]] = []
-            for qid in ids:
-                replies = api.replies_to(qid)
-                if not replies:
-                    lost += 1
-                    continue
-                answered += 1
-                duplicated += len(replies) > 1
-                latencies.append((replies[0].at - api.pushed_at[qid]) * 1000.0)
-                first_parts.append((replies[0].at, qid))
-            out_of_order += [q for _, q in sorted(first_parts)] != [q for _, q in first_parts]
-            lost += len(questions) - len(ids)
-        total = chats * len(questions)
-        return {
-            "chats": chats,
-            "questions": total,
-            "answered": answered,
-            "lost": lost,
-            "duplicated": duplicated,
-            "chats_out_of_order": out_of_order,
-            "latency_ms_p50": round(percentile(latencies, 50), 1),
-            "latency_ms_p95": round(percentile(latencies, 95), 1),
-            "latency_ms_max": round(max(latencies, default=0.0), 1),
-            "wall_s": round(wall, 2),
-            "questions_per_s": round(answered / wall, 2) if wall else 0.0,
-            "peak_rss_mb": round(peak_rss_mb(), 1),
-            "bot_exit_code": code,
-            "ok": answered == total and not duplicated and not out_of_order and code == EXIT_OK,
-        }
+
+
+def quiet_bot_logs() -> None:
+    """A line per answer or alert would bury the report."""
+    for name in ("bot.telegram", "telegram"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+async def _run(
+    settings: Settings, service: NewsService, chats: int, questions: Sequence[str], limit: float
+) -> dict[str, Any]:
+    rate = max(settings.rate_per_minute, len(questions) * 2)
+    async with bot_on_fake_api(settings, service, rate_per_minute=rate, daily_cap=0) as bot:
+        api = bot.api
+        started = time.monotonic()
+        deadline = started + limit
+        asked = await asyncio.gather(
+            *(_user(api, 10_000 + c, questions, deadline) for c in range(chats))
+        )
+        wall = time.monotonic() - started
+        await asyncio.sleep(0.5)  # late duplicates would show up here
+    code = bot.exit_code
+    latencies: list[float] = []
+    answered = lost = duplicated = out_of_order = 0
+    for ids in asked:
+        first_parts: list[tuple[float, int]] = []
+        for qid in ids:
+            replies = api.replies_to(qid)
+            if not replies:
+                lost += 1
+                continue
+            answered += 1
+            duplicated += len(replies) > 1
+            latencies.append((replies[0].at - api.pushed_at[qid]) * 1000.0)
+            first_parts.append((replies[0].at, qid))
+        out_of_order += [q for _, q in sorted(first_parts)] != [q for _, q in first_parts]
+        lost += len(questions) - len(ids)
+    total = chats * len(questions)
+    return {
+        "chats": chats,
+        "questions": total,
+        "answered": answered,
+        "lost": lost,
+        "duplicated": duplicated,
+        "chats_out_of_order": out_of_order,
+        "latency_ms_p50": round(percentile(latencies, 50), 1),
+        "latency_ms_p95": round(percentile(latencies, 95), 1),
+        "latency_ms_max": round(max(latencies, default=0.0), 1),
+        "wall_s": round(wall, 2),
+        "questions_per_s": round(answered / wall, 2) if wall else 0.0,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "bot_exit_code": code,
+        "ok": answered == total and not duplicated and not out_of_order and code == EXIT_OK,
+    }
 
 
 def run_telegram_bench(
@@ -153,9 +183,7 @@ def format_report(result: dict[str, Any]) -> str:
 
 def phase(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     """Worker phase `telegram`: 100 chats x 5 questions on the seed index, extractive."""
-    # 500 "Answered chat ..." lines would bury the table.
-    for name in ("bot.telegram", "telegram"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_bot_logs()  # 500 "Answered chat ..." lines
     svc = Newsdesk.open(settings, with_llm=False)
     try:
         result = run_telegram_bench(settings, svc)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import eval_cli, live_cli, llm_cli
+from bot import alerts_cli, eval_cli, live_cli, llm_cli
 from bot.args import date_arg
 from bot.logsetup import configure_logging, log_internal_error
 from bot.render import render_answer
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 # Feature modules that add subcommands: each has register(subparsers).
-COMMAND_MODULES = (llm_cli, eval_cli, live_cli)
+COMMAND_MODULES = (llm_cli, eval_cli, live_cli, alerts_cli)
 # Modules of the optional extras (pyproject.toml), imported only by the features that need them.
 EXTRAS = {"trafilatura": "live", "feedparser": "live", "xllamacpp": "local-llm"}
 ERROR_LOG = "errors.log"  # in NEWSDESK_DATA_DIR: tracebacks of internal errors

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from bot.alerts_cli import print_matches
+from retrieval.api import NewsService
 from retrieval.config import Settings
 from retrieval.errors import ConfigError
 
@@ -37,6 +40,16 @@ def _print_report(report: FollowReport) -> None:
     print(f"[{stamp}] {report.summary()}", flush=True)
 
 
+def _reporter(svc: NewsService, settings: Settings) -> Callable[[FollowReport], None]:
+    """Print a round's report, then the new articles that match the user's alerts."""
+
+    def report_round(report: FollowReport) -> None:
+        _print_report(report)
+        print_matches(svc, settings, report.stored)
+
+    return report_round
+
+
 def cmd_follow(args: argparse.Namespace, settings: Settings) -> int:
     """Follow feeds: check them once (--once) or every --every until interrupted."""
     from retrieval.service import Newsdesk
@@ -50,12 +63,13 @@ def cmd_follow(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     svc = Newsdesk.open(settings, with_llm=False)
     try:
+        report_round = _reporter(svc, settings)
         if args.once:
             report = asyncio.run(follow_once(svc, settings, args.feeds or None))
-            _print_report(report)
+            report_round(report)
             return 1 if report.feeds and len(report.errors) == len(report.feeds) else 0
         print(f"Following feeds every {args.every or settings.follow_every} (Ctrl-C to stop).")
-        loop = follow_loop(svc, settings, args.feeds or None, every=every, on_report=_print_report)
+        loop = follow_loop(svc, settings, args.feeds or None, every=every, on_report=report_round)
         asyncio.run(loop)
     except KeyboardInterrupt:
         print("\nStopped following.")

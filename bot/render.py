@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.extractive import format_date
+from retrieval.answering import format_date
 from retrieval.text import fold
 from retrieval.types import Answer, Citation
 

@@ -10,12 +10,12 @@ through `asyncio.to_thread`. `astream` is the async form of `answer`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from retrieval.types import Answer, Article, CoverageStats, Turn
+from retrieval.types import Answer, Article, Citation, CoverageStats, Turn
 
 if TYPE_CHECKING:
     from retrieval.ingest import IngestReport
@@ -31,21 +31,58 @@ class NewsService(Protocol):
         ...
 
     def answer(
-        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        *,
+        as_of: date | None = None,
+        extractive: bool = False,
     ) -> Answer:
-        """Answer from the coverage with checked citations, or decline."""
+        """Answer from the coverage with checked citations, or decline.
+
+        With an LLM the deadlines of `astream` apply; `extractive` quotes the coverage even
+        then (fast and offline: inline queries).
+        """
         ...
 
     def astream(
         self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
     ) -> AsyncIterator[str | Answer]:
-        """Yield text deltas while an LLM writes, then the final verified Answer."""
+        """Yield text deltas while an LLM writes, then the final verified Answer.
+
+        The LLM's first token and its whole answer are due by deadlines counted from the
+        call (NEWSDESK_FIRST_TOKEN_DEADLINE, NEWSDESK_ANSWER_DEADLINE); past either, the
+        final Answer is the verified extractive one with a one-line `note`.
+        """
         ...
 
-    def brief(self, topic: str | None = None, *, as_of: date | None = None) -> Answer:
+    def brief(
+        self,
+        topic: str | None = None,
+        *,
+        as_of: date | None = None,
+        doc_ids: Sequence[str] | None = None,
+    ) -> Answer:
         """The briefing: the newest (or, with a topic, the most relevant) articles, each
         headline with its lead quoted and cited, newest first; a time phrase in `topic`
-        limits it to that window."""
+        limits it to that window. With `doc_ids`, only those articles (a digest: what
+        arrived since the last one)."""
+        ...
+
+    def match(
+        self, topic: str, doc_ids: Collection[str], *, as_of: date | None = None
+    ) -> list[Citation]:
+        """The articles among `doc_ids` that a question about `topic` would be answered from
+        (the same retriever and relevance gate as questions, run on those articles only),
+        each as its lead: headline, outlet, date, link and lead sentence; newest first.
+
+        Topic alerts call it with the articles an ingest has just stored.
+        """
+        ...
+
+    def examples(self, n: int = 2) -> list[str]:
+        """Up to `n` questions made from the newest articles ("What did <speaker> say?"),
+        each one the service answers rather than declines (for /start)."""
         ...
 
     def ingest(

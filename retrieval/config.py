@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     llm_max_tokens: int = _env("NEWSDESK_LLM_MAX_TOKENS", 400, "Output token cap.")
     llm_temperature: float = _env("NEWSDESK_LLM_TEMPERATURE", 0.1, "Sampling temperature.")
     history_turns: int = _env("NEWSDESK_HISTORY_TURNS", 6, "Turns kept for follow-ups.")
+    first_token_deadline: float = _env(
+        "NEWSDESK_FIRST_TOKEN_DEADLINE", 8.0, "Seconds to the LLM's first token, else quotes."
+    )
+    answer_deadline: float = _env(
+        "NEWSDESK_ANSWER_DEADLINE", 20.0, "Seconds to the LLM's whole answer, else quotes."
+    )
 
     # Telegram
     telegram_bot_token: SecretStr | None = _env("TELEGRAM_BOT_TOKEN", None, "From BotFather.")
@@ -82,6 +88,10 @@ class Settings(BaseSettings):
     daily_cap: int = _env("NEWSDESK_DAILY_CAP", 200, "Questions a user may ask a day.")
     max_question_chars: int = _env("NEWSDESK_MAX_QUESTION_CHARS", 1000, "Longest question.")
     max_concurrent_llm: int = _env("NEWSDESK_MAX_CONCURRENT_LLM", 4, "Simultaneous answers.")
+    max_alerts: int = _env("NEWSDESK_MAX_ALERTS", 10, "Topic alerts one chat may set.")
+    alerts_per_hour: int = _env(
+        "NEWSDESK_ALERTS_PER_HOUR", 20, "Alert messages one chat gets an hour."
+    )
 
     # Live coverage
     follow_every: str = _env("NEWSDESK_FOLLOW_EVERY", "15m", "Feed polling interval.")

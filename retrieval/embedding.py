@@ -20,6 +20,8 @@ from retrieval.memory import trim
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
+    from retrieval.config import Settings
+
 logger = logging.getLogger(__name__)
 
 MODEL_ID = "all-MiniLM-L6-v2-int8-onnx"
@@ -170,3 +172,11 @@ class OpenAIEmbedder:
         arr = np.array(rows, dtype=np.float32).reshape(len(rows), -1)
         result: Vectors = arr / np.clip(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12, None)
         return result
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """Return the configured embedder (the offline ONNX model by default)."""
+    if settings.embed_backend == "openai":
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        return OpenAIEmbedder(settings.openai_embed_model, key, settings.openai_base_url)
+    return OnnxMiniLM(batch_size=settings.embed_batch)

@@ -35,6 +35,7 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     swept: int = 0
+    stored: list[str] = field(default_factory=list)  # ids of the articles written, new or updated
 
     @property
     def written(self) -> bool:
@@ -204,6 +205,7 @@ class Ingestor:
                 self.report.updated += 1
             else:
                 self.report.new += 1
+            self.report.stored.append(article.doc_id)
             self.report.chunks += len(chunks)
         self._pending, self._pending_chunks = [], 0
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 
 from retrieval.embedding import Embedder
+from retrieval.errors import NewsdeskError
 from retrieval.lexical import LexicalIndex
 from retrieval.lexical_search import LexicalView
 from retrieval.snapshot import Published
@@ -119,10 +120,28 @@ class HybridRetriever:
         self.recency_boost = RECENCY_BETA
         self.lexical = LexicalIndex(store.lexical_dir())
         self._refresh_lock = threading.Lock()  # refreshes wait for each other, readers never
+        self._refreshed = time.monotonic()
+        self._refreshing = threading.Lock()  # at most one background refresh at a time
         self._views: Published[IndexView] = Published(IndexView({}, "", self.lexical.view()))
         self.refresh()
 
     # --- index state -------------------------------------------------------------------------
+
+    def refresh_soon(self, every: float) -> None:
+        """Refresh in a background thread if the last one was `every` seconds ago or more."""
+        now = time.monotonic()
+        if now - self._refreshed < every or not self._refreshing.acquire(blocking=False):
+            return
+        self._refreshed = now
+        threading.Thread(target=self._refresh_in_background, daemon=True).start()
+
+    def _refresh_in_background(self) -> None:
+        try:
+            self.refresh()
+        except NewsdeskError as exc:  # the server is down: keep answering from the last view
+            logger.warning("could not refresh from Chroma: %s", exc)
+        finally:
+            self._refreshing.release()
 
     def refresh(self, registry: dict[str, ArticleRecord] | None = None) -> bool:
         """Bring BM25 in step with the registry in Chroma and publish both as one view.

@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import re
-import threading
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retrieval.answering import analyse, extractive_answer, format_date, refusal
 from retrieval.answering.briefing import briefing_topic, build_briefing
+from retrieval.answering.question import condense_without_llm
 from retrieval.api import NewsService
 from retrieval.config import Settings
-from retrieval.embedding import Embedder, OnnxMiniLM, OpenAIEmbedder
-from retrieval.errors import InputRejectedError, NewsdeskError
+from retrieval.deadline import Deadline
+from retrieval.embedding import Embedder, make_embedder
+from retrieval.errors import InputRejectedError
+from retrieval.examples import example_questions
 from retrieval.gate import judge
-from retrieval.ingest import Ingestor, IngestReport
+from retrieval.ingest import IngestReport
+from retrieval.matching import match_topic
 from retrieval.parse import Problem
 from retrieval.rerank import rerank
 from retrieval.retriever import HybridRetriever, RetrievalResult, to_passage
 from retrieval.store import ArticleRecord, Store
-from retrieval.text import content_stems
 from retrieval.timephrases import parse_window
-from retrieval.types import Answer, Article, CoverageStats, Passage, Turn
+from retrieval.types import Answer, Article, Citation, CoverageStats, Turn
+from retrieval.writer import IndexWriter
 
 if TYPE_CHECKING:
     from retrieval.llm.answerer import LLMAnswerer
@@ -33,28 +36,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REMOTE_REFRESH_SECONDS = 30.0
-
-_FOLLOW_UP = re.compile(
-    r"\b(he|she|they|it|that|this|those|these|him|her|them|his|their|its|there|then)\b", re.I
-)
-
-
-def make_embedder(settings: Settings) -> Embedder:
-    """Return the configured embedder (the offline ONNX model by default)."""
-    if settings.embed_backend == "openai":
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        return OpenAIEmbedder(settings.openai_embed_model, key, settings.openai_base_url)
-    return OnnxMiniLM(batch_size=settings.embed_batch)
-
-
-def condense_without_llm(question: str, history: Sequence[Turn]) -> str:
-    """Make a follow-up searchable by joining it to the previous question when it leans on it."""
-    if not history:
-        return question
-    prev = history[-1].standalone_question or history[-1].question
-    if _FOLLOW_UP.search(question) or len(content_stems(question)) <= 2:
-        return f"{prev} {question}"
-    return question
 
 
 class Newsdesk(NewsService):
@@ -72,8 +53,9 @@ class Newsdesk(NewsService):
         self.embedder = embedder
         self.retriever = HybridRetriever(store, embedder, recency_days=settings.recency_days)
         self.llm = llm
-        self._refreshed = time.monotonic()
-        self._refreshing = threading.Lock()
+        self.writer = IndexWriter(
+            store, embedder, self.retriever, local=settings.chroma_host is None
+        )
 
     @classmethod
     def open(cls, settings: Settings, *, with_llm: bool = True) -> Newsdesk:
@@ -93,30 +75,13 @@ class Newsdesk(NewsService):
         return self.llm is not None
 
     def _maybe_refresh(self) -> None:
-        """Pick up writes made by others without re-reading the registry on every question.
+        """Pick up writes made by others; a local index changes only through our own writers.
 
-        A local index cannot change under us: writers need the exclusive lock, and our own
-        ingests publish when they finish. A Chroma server may be written by other hosts, so
-        it is re-checked at most every REMOTE_REFRESH_SECONDS, in the background: the
-        question asked meanwhile is answered from the current view, never kept waiting.
+        A Chroma server may be written by other hosts, so it is re-checked now and then, in
+        the background: the question asked meanwhile is answered from the current view.
         """
-        if self.settings.chroma_host is None:
-            return
-        now = time.monotonic()
-        if now - self._refreshed < REMOTE_REFRESH_SECONDS or not self._refreshing.acquire(
-            blocking=False
-        ):
-            return
-        self._refreshed = now
-        threading.Thread(target=self._refresh_in_background, daemon=True).start()
-
-    def _refresh_in_background(self) -> None:
-        try:
-            self.retriever.refresh()
-        except NewsdeskError as exc:  # the server is down: keep answering from the last view
-            logger.warning("could not refresh from Chroma: %s", exc)
-        finally:
-            self._refreshing.release()
+        if self.settings.chroma_host is not None:
+            self.retriever.refresh_soon(REMOTE_REFRESH_SECONDS)
 
     # --- questions ---------------------------------------------------------------------------
 
@@ -171,10 +136,39 @@ class Newsdesk(NewsService):
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
         return RetrievalResult(passages, verdict.relevant, timings, verdict.reason)
 
+    def _retrieve_for(
+        self,
+        question: str,
+        standalone: str,
+        as_of: date,
+        window: tuple[date, date] | None,
+        exclude: frozenset[str] = frozenset(),
+    ) -> tuple[str, RetrievalResult]:
+        """Retrieve for the standalone question, or for the question itself when joining it
+        to the last one found nothing: a short question may not lean on it ("What did the
+        White House say?" after another) and must not be declined for the join."""
+        result = self.retrieve(standalone, as_of=as_of, window=window, exclude=exclude)
+        if not result.relevant and standalone != question:
+            alone = self.retrieve(question, as_of=as_of, window=window, exclude=exclude)
+            if alone.relevant:
+                return question, alone
+        return standalone, result
+
     def answer(
-        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        *,
+        as_of: date | None = None,
+        extractive: bool = False,
     ) -> Answer:
-        """Answer from the coverage with checked citations, or decline."""
+        """Answer from the coverage with checked citations, or decline.
+
+        With an LLM the answer keeps the deadlines of `astream` (run here in a private event
+        loop); `extractive` answers with quotes even then (fast: inline queries).
+        """
+        if self.llm is not None and not extractive:
+            return asyncio.run(self._final(question, history, as_of))
         return self.answer_traced(question, history, as_of=as_of)[0]
 
     def answer_traced(
@@ -185,18 +179,20 @@ class Newsdesk(NewsService):
         as_of: date | None = None,
         exclude: frozenset[str] = frozenset(),
     ) -> tuple[Answer, RetrievalResult]:
-        """Answer, and return the retrieval the answer came from (for evaluation)."""
+        """Answer without the LLM, and return the retrieval the answer came from (for
+        evaluation, which opens the service without one)."""
         started = time.perf_counter()
         q = self.check_question(question)
         as_of = as_of or date.today()
         topic = briefing_topic(q)
         if topic is not None and not exclude:
-            brief, passages = self._brief(q, topic, as_of)
+            self._maybe_refresh()
+            brief, passages = build_briefing(self, q, topic, as_of)
             result = RetrievalResult(passages, True, {}, "briefing")
             return self._finish(brief, q, q, as_of, result, started), result
         standalone = self.standalone(q, history)
         window = parse_window(q, as_of) or parse_window(standalone, as_of)
-        result = self.retrieve(standalone, as_of=as_of, window=window, exclude=exclude)
+        standalone, result = self._retrieve_for(q, standalone, as_of, window, exclude)
         note = ""
         if window and not result.relevant:
             # Nothing inside the time phrase's window: the phrase may date the event, not
@@ -216,8 +212,6 @@ class Newsdesk(NewsService):
                     f" (I looked for reporting from {format_date(window[0])} "
                     f"to {format_date(window[1])}.)"
                 )
-        elif self.llm is not None:
-            ans = self.llm.answer(standalone, result.passages, as_of=as_of)
         else:
             context = standalone.removesuffix(q) if standalone != q else ""
             ans = extractive_answer(
@@ -227,47 +221,85 @@ class Newsdesk(NewsService):
             ans.note = note
         return self._finish(ans, q, standalone, as_of, result, started), result
 
-    def brief(self, topic: str | None = None, *, as_of: date | None = None) -> Answer:
+    def brief(
+        self,
+        topic: str | None = None,
+        *,
+        as_of: date | None = None,
+        doc_ids: Sequence[str] | None = None,
+    ) -> Answer:
         """A briefing: the newest articles (with a topic, the most relevant), newest first.
 
-        A time phrase in `topic` ("this week", "since Monday") limits it to that window.
+        A time phrase in `topic` ("this week", "since Monday") limits it to that window;
+        `doc_ids` limits it to those articles (a digest of what arrived since the last).
         """
         started = time.perf_counter()
         as_of = as_of or date.today()
         text = " ".join((topic or "").split())
         found = briefing_topic(text) if text else ""
         subject = text if found is None else found
-        ans, passages = self._brief(text or "What's new?", subject, as_of)
+        self._maybe_refresh()
+        ans, passages = build_briefing(self, text or "What's new?", subject, as_of, doc_ids=doc_ids)
         result = RetrievalResult(passages, True, {}, "briefing")
         return self._finish(ans, text or "What's new?", text, as_of, result, started)
-
-    def _brief(self, question: str, topic: str, as_of: date) -> tuple[Answer, list[Passage]]:
-        self._maybe_refresh()
-        return build_briefing(self, question, topic, as_of)
 
     async def astream(
         self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
     ) -> AsyncIterator[str | Answer]:
-        """Yield text deltas as an LLM writes, then the final verified Answer."""
-        import asyncio
+        """Yield text deltas as an LLM writes, then the final verified Answer.
 
+        The LLM's first token and its whole answer are due by the deadlines of the settings,
+        counted from now; past either the final Answer is the extractive one, with a note.
+        A briefing request ("What's new?") is answered from the leads, without the LLM.
+        """
         if self.llm is None or briefing_topic(" ".join(question.split())) is not None:
-            yield await asyncio.to_thread(self.answer, question, history, as_of=as_of)
+            # extractive: with an LLM, answer() would run this stream again
+            yield await asyncio.to_thread(
+                self.answer, question, history, as_of=as_of, extractive=True
+            )
             return
+        deadline = Deadline.start(self.settings)
         started = time.perf_counter()
         q = self.check_question(question)
         as_of = as_of or date.today()
-        standalone = await asyncio.to_thread(self.standalone, q, history)
+        standalone = await self._acondense(q, history, deadline)
         window = parse_window(q, as_of) or parse_window(standalone, as_of)
-        result = await asyncio.to_thread(self.retrieve, standalone, as_of=as_of, window=window)
+        standalone, result = await asyncio.to_thread(
+            self._retrieve_for, q, standalone, as_of, window
+        )
         if not result.relevant:
             yield self._finish(refusal(q, "llm"), q, standalone, as_of, result, started)
             return
-        async for event in self.llm.astream(standalone, result.passages, as_of=as_of):
+        events = self.llm.astream(standalone, result.passages, as_of=as_of, deadline=deadline)
+        async for event in events:
             if isinstance(event, Answer):
                 yield self._finish(event, q, standalone, as_of, result, started)
             else:
                 yield event
+
+    async def _acondense(self, question: str, history: Sequence[Turn], deadline: Deadline) -> str:
+        """The standalone question, by the LLM if it manages before the first-token deadline."""
+        assert self.llm is not None
+        history = list(history)[-self.settings.history_turns :]
+        if not history:
+            return question
+        try:
+            async with asyncio.timeout_at(deadline.first_token_at):
+                return await self.llm.acondense(question, history)
+        except TimeoutError:
+            logger.warning("condensing the follow-up passed the first-token deadline")
+            return condense_without_llm(question, history)
+
+    async def _final(self, question: str, history: Sequence[Turn], as_of: date | None) -> Answer:
+        """The last event of `astream` (in a private event loop: close its HTTP client)."""
+        assert self.llm is not None
+        try:
+            async for event in self.astream(question, history, as_of=as_of):
+                if isinstance(event, Answer):
+                    return event
+        finally:
+            await self.llm.aclose()
+        raise RuntimeError("the answer stream ended without an Answer")  # pragma: no cover
 
     def _finish(
         self,
@@ -290,59 +322,35 @@ class Newsdesk(NewsService):
         ans.timings_ms["total_ms"] = (time.perf_counter() - started) * 1000
         return ans
 
+    def match(
+        self, topic: str, doc_ids: Collection[str], *, as_of: date | None = None
+    ) -> list[Citation]:
+        """The articles among `doc_ids` a question about `topic` would be answered from."""
+        self._maybe_refresh()
+        return match_topic(self, topic, doc_ids, as_of=as_of)
+
+    def examples(self, n: int = 2) -> list[str]:
+        """Up to `n` questions about the newest articles that the coverage answers."""
+        self._maybe_refresh()
+        return example_questions(self, n)
+
     # --- coverage ----------------------------------------------------------------------------
 
     def ingest(
         self, paths: Sequence[str | Path], *, prune: bool = False, progress: bool = False
     ) -> IngestReport:
         """Ingest files and folders, then refresh retrieval."""
-        ingestor = self._ingestor(progress)
-        try:
-            return ingestor.run_paths([Path(p) for p in paths], prune=prune)
-        except Exception:
-            self._refresh_after_failure()
-            raise
+        return self.writer.ingest(paths, prune=prune, progress=progress)
 
     def ingest_articles(
         self, articles: Iterable[Article | Problem], *, progress: bool = False
     ) -> IngestReport:
         """Ingest already parsed articles (from the web, say), then refresh retrieval."""
-        ingestor = self._ingestor(progress)
-        try:
-            return ingestor.run(articles)
-        except Exception:
-            self._refresh_after_failure()
-            raise
-
-    def _refresh_after_failure(self) -> None:
-        """An ingest that failed half-way may have flipped records: show readers what is there."""
-        try:
-            self.retriever.refresh()
-        except NewsdeskError as exc:  # the original error is the one to report
-            logger.warning("could not refresh after a failed ingest: %s", exc)
-
-    def _ingestor(self, progress: bool) -> Ingestor:
-        # Chunks are sized in the local model's tokens; an API embedder's are not counted.
-        counter = self.embedder.count_tokens if isinstance(self.embedder, OnnxMiniLM) else None
-        # A local index changes only through this process's writers, each of which publishes
-        # before it lets the next one in, so the published registry is Chroma's: reading it
-        # again would cost a full read per ingest (and Chroma keeps about 0.7 MB per read that
-        # follows a write). A server may also be written by other hosts: read it.
-        local = self.settings.chroma_host is None
-        return Ingestor(
-            self.store,
-            self.embedder,
-            count_tokens=counter,
-            progress=progress,
-            publish=self.retriever.publish,
-            registry=(lambda: self.retriever.registry) if local else None,
-        )
+        return self.writer.ingest_articles(articles, progress=progress)
 
     def rebuild(self) -> None:
         """Drop the index so the next ingest rebuilds it."""
-        with self.store.writing():
-            self.store.rebuild()
-            self.retriever.publish()
+        self.writer.rebuild()
 
     def stats(self) -> CoverageStats:
         """Count articles and chunks, list outlets and the date range."""

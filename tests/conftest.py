@@ -1,5 +1,6 @@
-"""Shared fixtures: the real embedding model, settings on a temp dir, a seeded service, and
-the scripted OpenAI-compatible server (tests/auxil/llm_fakes.py) with an answerer on it."""
+"""Shared fixtures: the real embedding model, settings on a temp dir, a seeded service, the
+scripted OpenAI-compatible server (tests/auxil/llm_fakes.py) with an answerer on it, the fake
+Bot API and the local news site."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from retrieval.embedding import OnnxMiniLM
 from retrieval.service import Newsdesk
 from retrieval.store import Store
 from retrieval.types import Passage
+from tests.auxil.fake_bot_api import FakeBotAPI
 from tests.auxil.llm_fakes import ScriptedLLM, seed_passages
+from tests.web_fixtures.server import Site, serve_site
 
 if TYPE_CHECKING:
     from retrieval.llm.answerer import LLMAnswerer
@@ -85,6 +88,20 @@ def fake() -> Iterator[ScriptedLLM]:
     """A scripted OpenAI-compatible server on 127.0.0.1."""
     with ScriptedLLM() as server:
         yield server
+
+
+@pytest.fixture
+def api() -> Iterator[FakeBotAPI]:
+    """A fake Bot API on 127.0.0.1 (tests/auxil/fake_bot_api.py)."""
+    with FakeBotAPI() as fake_api:
+        yield fake_api
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """The tests' small news site on 127.0.0.1 (tests/web_fixtures)."""
+    with serve_site() as s:
+        yield s
 
 
 def llm_settings(tmp_path: Path, fake: ScriptedLLM, **kw: object) -> Settings:

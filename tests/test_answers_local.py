@@ -75,3 +75,21 @@ def test_seed_questions_still_answered_beside_the_page(local: Newsdesk) -> None:
     answer = local.answer("What did Germany say about Macron's remarks?")
     assert "Pistorius" in answer.answer
     assert local.answer("What did the finance minister of Poland say?").refused
+
+
+def test_a_briefing_of_chosen_articles_lists_only_those(local: Newsdesk) -> None:
+    solar = next(r.doc_id for r in local.latest(5) if r.title.startswith("Council backs"))
+    seed = next(r.doc_id for r in local.latest(5) if r.doc_id != solar)
+    only = local.brief(doc_ids=[solar])
+    assert [c.doc_id for c in only.citations] == [solar], only.answer
+    assert "(1 article)" in only.answer and "Ukraine" not in only.answer
+    both = local.brief(doc_ids=[seed, solar])
+    assert {c.doc_id for c in both.citations} == {seed, solar} and "(2 articles)" in both.answer
+    # a topic among them: the matching one; none matching: says so, lists them anyway
+    assert [
+        c.doc_id for c in local.brief("floating solar farm", doc_ids=[seed, solar]).citations
+    ] == [solar]
+    off = local.brief("floating solar farm", doc_ids=[seed])
+    assert "None of these articles is about" in off.answer and off.citations[0].doc_id == seed
+    gone = local.brief(doc_ids=["no-such-article"])
+    assert not gone.refused and not gone.citations and "None of those articles" in gone.answer

@@ -33,7 +33,12 @@ def broken(stream):
     raise KeyError("choices")
     yield
 
+async def abroken(stream):
+    raise KeyError("choices")
+    yield
+
 client._chunks = broken
+client._achunks = abroken  # `ask` streams, to keep its deadlines
 from bot.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -95,7 +100,7 @@ def test_cli_bug_is_an_internal_error_not_a_fallback(
     assert f"newsdesk: internal error (KeyError); see {log}" in res.stderr.splitlines()
     assert "Traceback" not in res.stderr
     logged = log.read_text()
-    assert "Traceback" in logged and "KeyError: 'choices'" in logged and "in broken" in logged
+    assert "Traceback" in logged and "KeyError: 'choices'" in logged and "in abroken" in logged
     assert fake.env()["OPENAI_API_KEY"] not in logged
 
 

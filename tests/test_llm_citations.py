@@ -6,10 +6,11 @@ from dataclasses import replace
 
 import pytest
 
-from retrieval.llm.answerer import StreamGuard, prompt_sources
+from retrieval.llm.answerer import prompt_sources
 from retrieval.llm.citations import best_sentence, check_answer, is_refusal, strip_reasoning
 from retrieval.llm.guards import EchoGuard, planted_instructions
 from retrieval.llm.quotes import extract_quotes, find_quote, split_sentences
+from retrieval.llm.stream import StreamGuard
 from retrieval.types import Passage
 from tests.auxil.llm_fakes import seed_passages
 

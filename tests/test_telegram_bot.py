@@ -8,9 +8,7 @@ import json
 import logging
 import re
 import shutil
-import threading
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from datetime import date
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +17,10 @@ import pytest
 from bot.telegram.app import APOLOGY, EXIT_CONFLICT, EXIT_OK, build_application, serve
 from bot.telegram.questions import NON_TEXT
 from bot.telegram.services import Services
-from retrieval.api import NewsService
 from retrieval.config import Settings
 from retrieval.embedding import OnnxMiniLM
-from retrieval.ingest import IngestReport
 from retrieval.service import Newsdesk
-from retrieval.store import ArticleRecord
-from retrieval.types import Answer, Article, CoverageStats, Turn
+from tests.auxil.counting_service import CountingService
 from tests.auxil.fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
 from tests.conftest import make_settings as conftest_settings
 from tests.conftest import open_service
@@ -33,64 +28,6 @@ from tests.web_fixtures.server import LIBRARY, serve_site
 
 QUESTION = "What did Germany say about Macron's remarks?"
 BOT = "newsdesk_test_bot"
-
-
-class CountingService(NewsService):
-    """The real service, counting the calls that would retrieve (to prove strangers cost none)."""
-
-    def __init__(self, inner: Newsdesk) -> None:
-        self.inner = inner
-        self.answers = 0
-        self.ingested: list[Path] = []
-        self.in_flight = self.peak_in_flight = 0
-        self._lock = threading.Lock()
-
-    @property
-    def uses_llm(self) -> bool:
-        return self.inner.uses_llm
-
-    def answer(
-        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
-    ) -> Answer:
-        with self._lock:
-            self.answers += 1
-            self.in_flight += 1
-            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-        try:
-            return self.inner.answer(question, history, as_of=as_of)
-        finally:
-            with self._lock:
-                self.in_flight -= 1
-
-    async def astream(
-        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
-    ) -> AsyncIterator[str | Answer]:
-        self.answers += 1
-        async for event in self.inner.astream(question, history, as_of=as_of):
-            yield event
-
-    def ingest(
-        self, paths: Sequence[str | Path], *, prune: bool = False, progress: bool = False
-    ) -> IngestReport:
-        self.ingested += [Path(p) for p in paths]
-        return self.inner.ingest(paths, prune=prune, progress=progress)
-
-    def ingest_articles(
-        self, articles: Iterable[Article], *, progress: bool = False
-    ) -> IngestReport:
-        return self.inner.ingest_articles(articles, progress=progress)
-
-    def stats(self) -> CoverageStats:
-        return self.inner.stats()
-
-    def latest(self, n: int = 10) -> Sequence[ArticleRecord]:
-        return self.inner.latest(n)
-
-    def brief(self, topic: str | None = None, *, as_of: date | None = None) -> Answer:
-        return self.inner.brief(topic, as_of=as_of)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 @pytest.fixture(scope="session")
@@ -180,7 +117,7 @@ async def test_private_question_answered_with_citation_and_sources(
     buttons = [b["callback_data"] for b in reply.reply_markup["inline_keyboard"][0]]  # type: ignore[index]
     assert [b.split(":")[0] for b in buttons] == ["src", "up", "down"]
     sent = api.calls_of("sendMessage")[-1].params
-    assert json.loads(sent["link_preview_options"]) == {"is_disabled": True}
+    assert json.loads(sent["link_preview_options"]) == {"is_disabled": True}  # no url to show
     assert api.calls_of("setMyCommands")
 
 
@@ -219,91 +156,6 @@ async def test_escaping_of_user_text(
         cap = await answered(api, 2, long_q)
     assert reply.parse_mode == "HTML" and "Pistorius" in visible(reply)
     assert "1,600 characters" in visible(cap) and "under 1,000" in visible(cap)
-
-
-async def test_long_reply_split_balanced(
-    tmp_path: Path, api: FakeBotAPI, seeded_dir: Path, embedder: OnnxMiniLM
-) -> None:
-    data = tmp_path / "index"
-    shutil.copytree(seeded_dir, data)
-    long_title = "Zebra migration across the Mara river " + "and the herds that follow " * 40
-    sentence = (
-        "The zebra migration across the Mara river drew record crowds of wildlife rangers, "
-        + "with herds <crossing> & swimming as rangers counted them again and again, " * 14
-        + "rangers said."
-    )
-    articles = [
-        {"id": f"zebra{i}", "title": f"{long_title} part {i}", "outlet": "Wild & Co",
-         "published": f"2024-03-0{i + 1}", "url": f"https://example.org/z?i={i}&x=<1>",
-         "text": " ".join([sentence] * 3)}
-        for i in range(4)
-    ]  # fmt: skip
-    src = tmp_path / "zebras.jsonl"
-    src.write_text("\n".join(json.dumps(a) for a in articles))
-    svc = open_service(conftest_settings(data), embedder)
-    try:
-        svc.ingest([src])
-        settings = make_settings(tmp_path, api)
-        async with running(settings, svc, api):
-            qid = api.push_text(
-                3, "What did rangers say about the zebra migration across the Mara?"
-            )
-            await answered(api, 3, qid)
-            api.push_text(3, "/sources")
-            await api.wait_for(lambda: len(api.messages(3)) >= 4, what="answer and sources")
-            await drained(api)
-    finally:
-        svc.close()
-    msgs = api.messages(3)
-    assert len(msgs) >= 4, "answer and sources both split"
-    for m in msgs:
-        assert len(m.text) < 4096 and m.parse_mode == "HTML"
-        parse_telegram_html(m.text)  # balanced tags, whole entities
-    assert sum("Wild &amp; Co" in m.text for m in msgs) >= 2
-    last_answer_part = [m for m in msgs if m.reply_markup]
-    assert len(last_answer_part) == 1, "buttons only under the last part of the answer"
-
-
-async def test_flood_limit_429_then_delivered(
-    tmp_path: Path, api: FakeBotAPI, service: CountingService
-) -> None:
-    api.inject("sendMessage", "429", retry_after=1)
-    async with running(make_settings(tmp_path, api), service, api):
-        qid = api.push_text(4, QUESTION)
-        reply = await answered(api, 4, qid)
-    statuses = [c.status for c in api.calls_of("sendMessage")]
-    assert statuses[:2] == [429, 200]
-    calls = api.calls_of("sendMessage")
-    assert calls[1].at - calls[0].at >= 1.0, "waited retry_after before resending"
-    assert "Pistorius" in visible(reply)
-    assert len(api.messages(4)) == 1
-
-
-async def test_parse_error_resends_plain_text(
-    tmp_path: Path, api: FakeBotAPI, service: CountingService
-) -> None:
-    api.inject("sendMessage", "parse")
-    async with running(make_settings(tmp_path, api), service, api):
-        qid = api.push_text(5, QUESTION)
-        reply = await answered(api, 5, qid)
-    assert reply.parse_mode is None
-    assert "Pistorius" in reply.text and "<" not in reply.text and "Sources" in reply.text
-    assert reply.reply_markup is not None
-
-
-@pytest.mark.parametrize("fault", ["5xx", "timeout"])
-async def test_bot_survives_5xx_and_timeouts(
-    tmp_path: Path, api: FakeBotAPI, service: CountingService, fault: str
-) -> None:
-    api.inject("sendMessage", fault, delay=3.5)  # a timeout stalls past the client's 2 s
-    api.inject("getUpdates", "5xx")
-    async with running(make_settings(tmp_path, api), service, api, http_timeout=2.0):
-        api.push_text(6, QUESTION)
-        await api.wait_messages(6, 1)
-        qid = api.push_text(6, QUESTION)
-        reply = await answered(api, 6, qid)
-    assert "Pistorius" in visible(reply)
-    assert api.messages(6)[0].text == APOLOGY
 
 
 async def test_stranger_gets_nothing_and_costs_nothing(
@@ -356,7 +208,8 @@ async def test_command_menus_per_scope(
         c.params["scope"]: [cmd["command"] for cmd in json.loads(c.params["commands"])]
         for c in api.calls_of("setMyCommands")
     }
-    everyone = ["start", "help", "sources", "latest", "brief", "ask"]
+    everyone = ["start", "help", "sources", "latest", "brief", "ask", "alert", "alerts"]
+    everyone += ["unalert", "digest", "timezone"]
     admin_scope = next(k for k in menus if '"chat_id": 11' in k)
     assert all(v == everyone for k, v in menus.items() if k != admin_scope)
     assert menus[admin_scope] == [*everyone, "ingest", "follow", "unfollow", "feeds", "stats"]

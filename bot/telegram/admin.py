@@ -97,6 +97,7 @@ class Admin:
             report = await asyncio.to_thread(self.services.service.ingest, [path])
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        await self.services.announce(report.stored)
         log.info("Ingested upload %s for admin %s", name, message.from_user)
         await reply_text(message, f"Ingested {name}.\n{report.summary()}")
 
@@ -106,6 +107,8 @@ class Admin:
             return
         done = await web.ingest_urls(self.services.service, self.settings, [url])
         await reply_text(message, f"Result for {url}:\n{done.summary()}")
+        if done.report is not None:
+            await self.services.announce(done.report.stored)
 
     async def _feed_argument(
         self, update: Update, context: Context, usage: str
@@ -141,6 +144,7 @@ class Admin:
             status = "Following" if added else "Already following"
             await reply_text(message, f"{status} {url}: checking it now…")
             report = await web.follow_once(self.services.service, self.settings, [url])
+        await self.services.announce(report.stored)
         log.info("An admin followed %s: %d new article(s)", url, len(report.ingested))
         text = report.summary()
         if report.errors:

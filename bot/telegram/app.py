@@ -23,7 +23,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.logsetup import install_redaction, quiet_http_logs
-from bot.telegram import admin, briefs, buttons, info, questions
+from bot.telegram import admin, alerts, briefs, buttons, digests, info, inline, questions
 from bot.telegram.access import GATE_GROUP, gate
 from bot.telegram.feature import Context, Feature
 from bot.telegram.follower import Follower
@@ -35,7 +35,12 @@ from retrieval.errors import ConfigError, NewsdeskError
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_CONFLICT = 0, 1, 2, 3
-ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+]
 POLL_TIMEOUT = 10  # seconds of getUpdates long polling
 APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
 
@@ -46,10 +51,14 @@ FEATURES: tuple[Feature, ...] = (
     briefs.FEATURE,  # /brief [topic]
     admin.FEATURE,  # /ingest /follow /unfollow /feeds /stats (before questions: admin files)
     questions.FEATURE,  # private text, mentions, replies to the bot, /ask
+    alerts.FEATURE,  # /alert /alerts /unalert, and their delivery (before buttons: its own)
+    digests.FEATURE,  # /digest /timezone, and the digests on schedule
     buttons.FEATURE,  # Sources, 👍 / 👎
+    inline.FEATURE,  # @bot question, from any chat
 )
 COMMANDS: list[BotCommand] = [c for f in FEATURES for c in f.commands]
-ADMIN_COMMANDS: list[BotCommand] = [*COMMANDS, *(c for f in FEATURES for c in f.admin_commands)]
+ADMIN_ONLY: list[BotCommand] = [c for f in FEATURES for c in f.admin_commands]
+ADMIN_COMMANDS: list[BotCommand] = [*COMMANDS, *ADMIN_ONLY]  # admins' private chats only
 
 
 def bot_token(settings: Settings) -> str:
@@ -106,10 +115,14 @@ def build_application(
         if follower is not None:
             follower.start()
             log.info("Following feeds every %s", settings.follow_every)
+        for task in background:
+            task.start()
 
     async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
         if follower is not None:
             await follower.stop()
+        for task in background:
+            await task.stop()
 
     app = (
         ApplicationBuilder()
@@ -130,7 +143,10 @@ def build_application(
         .post_stop(post_stop)
         .build()
     )
+    background = [f.background(services, app.bot) for f in FEATURES if f.background]
     app.bot_data["follower"] = follower
+    app.bot_data["background"] = background
+    app.bot_data["menus"] = (COMMANDS, ADMIN_ONLY)  # for /help
     app.add_handler(gate(services.access), group=GATE_GROUP)
     for feature in FEATURES:
         app.add_handlers(feature.handlers(services))

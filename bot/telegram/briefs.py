@@ -10,7 +10,7 @@ from telegram.ext import CommandHandler
 
 from bot.telegram.feature import NEW, Context, Feature, Handler
 from bot.telegram.render import render_answer
-from bot.telegram.send import send_html
+from bot.telegram.send import answer_link, send_html
 from bot.telegram.services import Services
 
 
@@ -23,9 +23,8 @@ def handlers(services: Services) -> Sequence[Handler]:
         topic = " ".join(context.args or []) or None
         async with services.slots:
             answer = await asyncio.to_thread(services.service.brief, topic)
-        await send_html(
-            context.bot, message.chat_id, render_answer(answer), reply_to=message.message_id
-        )
+        await send_html(context.bot, message.chat_id, render_answer(answer),
+                        reply_to=message.message_id, link=answer_link(answer))  # fmt: skip
 
     return [CommandHandler("brief", on_brief, filters=NEW)]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
 from telegram.ext import BaseHandler, ContextTypes, filters
 
 if TYPE_CHECKING:
@@ -23,6 +23,16 @@ Handler = BaseHandler[Update, Context, Any]
 NEW = filters.UpdateType.MESSAGE  # edited messages are ignored
 
 
+class Background(Protocol):
+    """A feature's task in the bot process (alert delivery, digests), run while it runs."""
+
+    def start(self) -> None:
+        """Start (in the running event loop, once the bot is initialised)."""
+
+    async def stop(self) -> None:
+        """Stop, letting work in progress finish briefly."""
+
+
 @dataclass(frozen=True)
 class Feature:
     """One feature of the bot.
@@ -30,9 +40,11 @@ class Feature:
     `handlers(services)` builds its handlers; within group 0 the first handler that matches
     an update handles it, so a feature lists its own fallbacks (say "/stats is for admins")
     after the handlers they stand in for. `commands` go into every chat's command menu,
-    `admin_commands` only into admins' private chats.
+    `admin_commands` only into admins' private chats. `background(services, bot)`, if any,
+    makes the feature's task, started after the bot is initialised and stopped with it.
     """
 
     handlers: Callable[[Services], Sequence[Handler]]
     commands: Sequence[BotCommand] = ()
     admin_commands: Sequence[BotCommand] = ()
+    background: Callable[[Services, Bot], Background] | None = None

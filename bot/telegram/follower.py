@@ -136,6 +136,7 @@ class Follower:
                 return None
             async with self.services.follow_lock:
                 report = await follow_once(self.services.service, self.settings, guard=self.gate)
+            await self.services.announce(report.stored)  # alerts and digests
         except Exception:
             log.exception("A feed round failed; retrying in %.0f s", self.every)
             return None

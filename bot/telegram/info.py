@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from telegram import BotCommand, Message, Update
 from telegram.ext import CommandHandler, MessageHandler, filters
 
+from bot.telegram import deeplink
 from bot.telegram.feature import NEW, Context, Feature, Handler
 from bot.telegram.render import esc, esc_attr, render_sources
 from bot.telegram.send import reply_text, send_html
@@ -22,21 +24,47 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FALLBACK_EXAMPLES = ("What did Germany say about Macron's remarks?", "What happened this week?")
+EXAMPLES_SECONDS = 600.0  # /start's example questions are made again after this
 LATEST_DEFAULT, LATEST_MAX = 10, 30
 EMPTY = "The coverage is empty for now: an admin can add articles with /ingest."
 
 HELP = (
     "<b>How to ask</b>\n"
     "In a private chat, just send your question. In a group, mention me "
-    "(@{username} QUESTION), reply to one of my messages, or use /ask QUESTION.\n\n"
+    "(@{username} QUESTION), reply to one of my messages, or use /ask QUESTION. "
+    "In any chat, type @{username} QUESTION to share a cited answer there.\n\n"
     "Every answer quotes the coverage and numbers its sources [n]; "
-    "/sources shows them in full. Follow-up questions work.\n\n"
-    "<b>Commands</b>\n/start · /help · /ask · /sources · /latest · /brief [topic]"
+    "/sources shows them in full. Follow-up questions work."
 )
-ADMIN_HELP = (
-    "\n\n<b>Admins</b>\n/ingest URL (or reply to a file) · /follow FEED_URL · "
-    "/unfollow URL_OR_N · /feeds · /stats"
-)
+# What a command takes, for /help (the menus have no room for it)
+USAGE = {
+    "ask": "QUESTION",
+    "latest": "[N]",
+    "brief": "[TOPIC]",
+    "alert": "TOPIC",
+    "unalert": "N",
+    "digest": "daily HH:MM | off",
+    "timezone": "[Area/City]",
+    "ingest": "URL",
+    "follow": "FEED_URL",
+    "unfollow": "URL_OR_N",
+}
+
+
+def help_text(username: str, commands: Sequence[BotCommand], admin: Sequence[BotCommand]) -> str:
+    """How to ask, then every command this user may use (admins see theirs too)."""
+
+    def line(c: BotCommand) -> str:
+        usage = f" {USAGE[c.command]}" if c.command in USAGE else ""
+        return f"/{c.command}{esc(usage)} — {esc(c.description)}"
+
+    parts = [
+        HELP.format(username=esc(username)),
+        "<b>Commands</b>\n" + "\n".join(map(line, commands)),
+    ]
+    if admin:
+        parts.append("<b>Admins</b>\n" + "\n".join(map(line, admin)))
+    return "\n\n".join(parts)
 
 
 def render_latest(records: Sequence[ArticleRecord]) -> str:
@@ -64,17 +92,18 @@ class Info:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self._examples_cache: tuple[float, list[str]] | None = None  # (until, questions)
 
     async def on_start(self, update: Update, context: Context) -> None:
         """/start and /help: what the coverage holds, two example questions, how to ask."""
         message, user = update.message, update.effective_user
         if message is None:
             return
-        howto = HELP.format(username=esc(context.bot.username))
-        if self.services.access.is_admin(user.id if user else None):
-            howto += ADMIN_HELP
+        admin = self.services.access.is_admin(user.id if user else None)
+        menus = context.bot_data.get("menus", ((), ()))
+        howto = help_text(context.bot.username, menus[0], menus[1] if admin else ())
         if message.text and message.text.startswith("/help"):
-            await send_html(context.bot, message.chat_id, howto)
+            await reply_html(message, howto)
             return
         stats = await asyncio.to_thread(self.services.service.stats)
         if stats.articles == 0:
@@ -98,17 +127,21 @@ class Info:
             )
         examples = "\n".join(f"• {q}" for q in await self._examples())
         text = f"{esc(intro)}\n\n<b>Try</b>\n{esc(examples)}\n\n{howto}"
-        await send_html(context.bot, message.chat_id, text)
+        await reply_html(message, text)
 
     async def _examples(self) -> list[str]:
-        titles: list[str] = []
+        """Two questions the coverage answers, about its newest articles (cached a while)."""
+        now = time.monotonic()
+        if self._examples_cache is not None and self._examples_cache[0] > now:
+            return self._examples_cache[1]
+        found: list[str] = []
         try:
-            records = await asyncio.to_thread(self.services.service.latest, 2)
-            titles = [r.title.strip() for r in records]
+            found = await asyncio.to_thread(self.services.service.examples, 2)
         except NewsdeskError as exc:  # examples are a nicety: /start goes on without them
             log.warning("No example questions for /start: %s", exc)
-        examples = [f"What does the coverage say about “{t}”?" for t in titles if t][:2]
-        return examples + list(FALLBACK_EXAMPLES[: 2 - len(examples)])
+        examples = found + list(FALLBACK_EXAMPLES[: 2 - len(found)])
+        self._examples_cache = (now + EXAMPLES_SECONDS, examples)
+        return examples
 
     async def on_sources(self, update: Update, context: Context) -> None:
         """/sources: the full sources of this chat's last answer, with quotes."""
@@ -148,7 +181,8 @@ def unknown_command() -> Handler:
 def handlers(services: Services) -> Sequence[Handler]:
     info = Info(services)
     return [
-        CommandHandler(["start", "help"], info.on_start, filters=NEW),
+        # `/start PAYLOAD` of a deep link is the feature's it opens (questions, alerts)
+        CommandHandler(["start", "help"], info.on_start, filters=NEW & ~deeplink.Opens()),
         CommandHandler("sources", info.on_sources, filters=NEW),
         CommandHandler("latest", info.on_latest, filters=NEW),
     ]

@@ -11,10 +11,19 @@ from telegram import BotCommand, Chat, Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.ext import CommandHandler, MessageHandler, filters
 
+from bot.telegram import deeplink
 from bot.telegram.buttons import answer_buttons
 from bot.telegram.feature import NEW, Context, Feature, Handler
 from bot.telegram.render import render_answer
-from bot.telegram.send import StreamPreview, reply_text, send_html, stream_answer, typing
+from bot.telegram.send import (
+    TYPING_DELAY,
+    StreamPreview,
+    answer_link,
+    reply_text,
+    send_html,
+    stream_answer,
+    typing,
+)
 from bot.telegram.services import Services
 from retrieval.types import Answer
 
@@ -49,6 +58,12 @@ class Questions:
         if not question.strip() and update.message.reply_to_message is not None:
             question = update.message.reply_to_message.text or ""
         await self.ask(update, context, question)
+
+    async def on_deep_link(self, update: Update, context: Context) -> None:
+        """`t.me/BOT?start=q…`: the chat opens on a question; answer it."""
+        link = deeplink.payload_of(update.message) if update.message else None
+        if link is not None:
+            await self.ask(update, context, link.text)
 
     async def on_non_text(self, update: Update, context: Context) -> None:
         """A photo, sticker or file in a private chat: say how to ask."""
@@ -96,11 +111,15 @@ class Questions:
             services.state.history, chat.id, services.settings.history_turns
         )
         preview: StreamPreview | None = None
-        async with services.slots, typing(bot, chat.id):
+        # With an LLM "typing…" shows at once: the answer may take seconds (its deadlines
+        # are the service's); without one most answers are there before it would show.
+        async with services.slots, typing(bot, chat.id, 0.0 if services.stream else TYPING_DELAY):
             answer: Answer
-            if services.stream and chat.type == ChatType.PRIVATE:
-                preview = StreamPreview(bot, chat.id, message.message_id)
-                answer = await stream_answer(preview, services.service.astream(question, history))
+            if services.stream:
+                if chat.type == ChatType.PRIVATE:
+                    preview = StreamPreview(bot, chat.id, message.message_id)
+                events = services.service.astream(question, history)
+                answer = await stream_answer(preview, events)
             else:
                 answer = await asyncio.to_thread(services.service.answer, question, history)
         latency_ms = (time.monotonic() - started) * 1000.0
@@ -119,6 +138,7 @@ class Questions:
             reply_to=message.message_id,
             markup=answer_buttons(answer_id, bool(answer.citations) and not answer.refused),
             preview=preview.message if preview else None,
+            link=answer_link(answer),
         )
         log.info(
             "Answered chat %s in %.0f ms (%s, %d sources%s)",
@@ -169,6 +189,7 @@ def handlers(services: Services) -> Sequence[Handler]:
     q = Questions(services)
     return [
         CommandHandler("ask", q.on_ask, filters=NEW),
+        CommandHandler("start", q.on_deep_link, filters=NEW & deeplink.Opens("question")),
         MessageHandler(NEW & filters.TEXT & ~filters.COMMAND, q.on_text),
         MessageHandler(NEW & filters.ChatType.PRIVATE & ~filters.TEXT, q.on_non_text),
     ]

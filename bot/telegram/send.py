@@ -19,6 +19,22 @@ from retrieval.types import Answer
 log = logging.getLogger(__name__)
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def link_preview(url: str | None) -> LinkPreviewOptions:
+    """A small preview of `url` (an article's page), or none when it is not a web link."""
+    if url and url.startswith(("http://", "https://")):
+        return LinkPreviewOptions(url=url, prefer_small_media=True)
+    return NO_PREVIEW
+
+
+def answer_link(answer: Answer) -> str | None:
+    """The url of the first cited article that has one (the preview of an answer)."""
+    if answer.refused:
+        return None
+    return next((c.url for c in answer.citations if c.url.startswith("http")), None)
+
+
 STREAM_EVERY = 1.0  # seconds between visible updates of a growing answer (per chat)
 TYPING_DELAY = 0.4  # seconds of work before "typing…" is shown
 
@@ -39,19 +55,22 @@ async def send_html(
     reply_to: int | None = None,
     markup: InlineKeyboardMarkup | None = None,
     preview: Message | None = None,
+    link: str | None = None,
 ) -> list[Message]:
     """Send `html` in parts under 4,096 characters; the first part replies to `reply_to`,
     the last carries `markup`. A `preview` message (LLM streaming by edits) becomes part one.
-    If Telegram can't parse the HTML, the rest is resent as plain text.
+    The first part shows a small link preview of `link` (say the first cited article), the
+    others none. If Telegram can't parse the HTML, the rest is resent as plain text.
     """
     parts = split_message(html)
     sent: list[Message] = []
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
+        shows = link_preview(link if i == 0 else None)
         try:
             sent.append(
                 await _send_part(bot, chat_id, part, ParseMode.HTML, reply_to if i == 0 else None,
-                                 markup if last else None, preview if i == 0 else None)
+                                 markup if last else None, preview if i == 0 else None, shows)
             )  # fmt: skip
         except BadRequest as exc:
             if not is_parse_error(exc):
@@ -65,6 +84,7 @@ async def send_html(
                         reply_to if i == 0 and k == 0 else None,
                         markup if k == len(plain) - 1 else None,
                         preview if i == 0 and k == 0 else None,
+                        link_preview(link if i == 0 and k == 0 else None),
                     )
                 )  # fmt: skip
             break
@@ -79,6 +99,7 @@ async def _send_part(
     reply_to: int | None,
     markup: InlineKeyboardMarkup | None,
     preview: Message | None,
+    shows: LinkPreviewOptions = NO_PREVIEW,
 ) -> Message:
     if preview is not None:
         try:
@@ -88,7 +109,7 @@ async def _send_part(
                 message_id=preview.message_id,
                 parse_mode=parse_mode,
                 reply_markup=markup,
-                link_preview_options=NO_PREVIEW,
+                link_preview_options=shows,
             )
             return edited if isinstance(edited, Message) else preview
         except BadRequest as exc:
@@ -102,7 +123,7 @@ async def _send_part(
         parse_mode=parse_mode,
         reply_parameters=reply,
         reply_markup=markup,
-        link_preview_options=NO_PREVIEW,
+        link_preview_options=shows,
     )
 
 
@@ -191,14 +212,16 @@ class StreamPreview:
             log.debug("preview update failed: %s", exc)
 
 
-async def stream_answer(preview: StreamPreview, events: AsyncIterator[str | Answer]) -> Answer:
-    """Consume `service.astream` events, updating `preview`; return the final Answer."""
+async def stream_answer(
+    preview: StreamPreview | None, events: AsyncIterator[str | Answer]
+) -> Answer:
+    """Consume `service.astream` events, updating `preview` if any; return the final Answer."""
     text = ""
     final: Answer | None = None
     async for event in events:
         if isinstance(event, Answer):
             final = event
-        else:
+        elif preview is not None:
             text += event
             await preview.update(text)
     if final is None:

@@ -1,11 +1,13 @@
-"""What the handlers share: the service, the settings, chat state, limits, access, concurrency."""
+"""What the handlers share: the service, settings, chat state, subscriptions, limits, access."""
 
 from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.subscriptions import Subscriptions
 from bot.telegram.access import Access
 from bot.telegram.limits import Limits
 from bot.telegram.state import StateStore
@@ -22,6 +24,7 @@ class Services:
     state: StateStore
     limits: Limits
     access: Access
+    subscriptions: Subscriptions
     max_concurrent: int = 4
     stream: bool = False  # LLM mode: private chats see the answer grow
     _chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = field(
@@ -29,6 +32,7 @@ class Services:
     )
     _slots: asyncio.Semaphore | None = None
     _follow_lock: asyncio.Lock | None = None
+    _arrivals: asyncio.Queue[list[str]] | None = None
 
     @classmethod
     def create(cls, settings: Settings, service: NewsService) -> Services:
@@ -41,6 +45,7 @@ class Services:
             state=state,
             limits=limits,
             access=Access.from_settings(settings),
+            subscriptions=Subscriptions.in_data_dir(settings.data_dir),
             max_concurrent=max(1, settings.max_concurrent_llm),
             stream=service.uses_llm,
         )
@@ -67,5 +72,19 @@ class Services:
             self._follow_lock = asyncio.Lock()
         return self._follow_lock
 
+    @property
+    def arrivals(self) -> asyncio.Queue[list[str]]:
+        """Batches of newly stored articles, for the alerts (bot/telegram/alerts.py)."""
+        if self._arrivals is None:
+            self._arrivals = asyncio.Queue()
+        return self._arrivals
+
+    async def announce(self, doc_ids: Sequence[str]) -> None:
+        """Articles the bot has just stored (ingest, feeds): note them, queue their alerts."""
+        if doc_ids:
+            await asyncio.to_thread(self.subscriptions.record_arrivals, doc_ids)
+            self.arrivals.put_nowait(list(doc_ids))
+
     def close(self) -> None:
         self.state.close()
+        self.subscriptions.close()

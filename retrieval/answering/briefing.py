@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from retrieval.service import Newsdesk
 
 BRIEF_ITEMS = 5
+DIGEST_ITEMS = 10  # a digest lists more: every new article, up to this many
 _ASKS = re.compile(
     r"\b(?:what(?:'s| is| are)?\s+(?:new|the (?:latest|news|headlines?))|"
     r"what(?:'s| is)? happening|what(?:'s| is)? going on|(?:any|the) (?:latest|news|headlines?)|"
@@ -146,11 +147,15 @@ def compose_briefing(
     note: str = "",
     as_of: date | None = None,
     mode: AnswerMode = "extractive",
+    of: int | None = None,
 ) -> Answer:
-    """Headline, outlet, date and the lead sentence quoted and cited, newest first."""
+    """Headline, outlet, date and the lead sentence quoted and cited, newest first.
+
+    `of` is how many articles there were to choose from, when more than are shown.
+    """
     ordered = sorted(items, key=lambda p: p.published or date.min, reverse=True)
     citations: list[Citation] = []
-    lines = [_intro(len(ordered), topic, window, note)]
+    lines = [_intro(len(ordered), topic, window, note, of)]
     for n, p in enumerate(ordered, start=1):
         s, e = lead_sentence(p.text)
         quote = p.text[s:e]
@@ -169,7 +174,9 @@ def compose_briefing(
     )
 
 
-def _intro(n: int, topic: str, window: tuple[date, date] | None, note: str) -> str:
+def _intro(
+    n: int, topic: str, window: tuple[date, date] | None, note: str, of: int | None = None
+) -> str:
     about = f" about {topic}" if topic else ""
     span = ""
     if window is not None:
@@ -178,33 +185,57 @@ def _intro(n: int, topic: str, window: tuple[date, date] | None, note: str) -> s
             f" from {format_date(a)}" if a == b else f" from {format_date(a)} to {format_date(b)}"
         )
     head = f"{note}\n" if note else ""
-    plural = "s" if n != 1 else ""
-    return f"{head}The coverage{about}{span}, newest first ({n} article{plural}):"
+    plural = "s" if (of or n) != 1 else ""
+    count = f"{n} of {of}" if of and of > n else f"{n}"
+    return f"{head}The coverage{about}{span}, newest first ({count} article{plural}):"
 
 
-def empty_briefing(question: str, mode: AnswerMode = "extractive") -> Answer:
-    """The briefing of an empty index: say so (there is nothing to refuse)."""
+EMPTY = "The coverage is empty: no articles have been ingested yet."
+NONE_OF_THOSE = "None of those articles is in the coverage (any more)."
+
+
+def empty_briefing(question: str, mode: AnswerMode = "extractive", why: str = EMPTY) -> Answer:
+    """The briefing of an empty index (or selection): say so (there is nothing to refuse)."""
     return Answer(
         question=question,
-        answer="The coverage is empty: no articles have been ingested yet.",
+        answer=why,
         refused=False,
         mode=mode,
     )
 
 
 def build_briefing(
-    svc: Newsdesk, question: str, topic: str, as_of: date
+    svc: Newsdesk,
+    question: str,
+    topic: str,
+    as_of: date,
+    *,
+    doc_ids: Sequence[str] | None = None,
 ) -> tuple[Answer, list[Passage]]:
     """The briefing for a question: with a topic its most relevant articles, else the newest;
-    a time phrase in the question limits it to that window. Never a refusal."""
+    a time phrase in the question limits it to that window, `doc_ids` to those articles
+    (a digest: up to DIGEST_ITEMS of them, all dates). Never a refusal."""
     mode: AnswerMode = "llm" if svc.llm else "extractive"
     window = parse_window(question, as_of)
     records = list(svc.retriever.registry.values())
+    limit = BRIEF_ITEMS
+    if doc_ids is not None:
+        wanted = set(doc_ids)
+        records = [r for r in records if r.doc_id in wanted]
+        limit = DIGEST_ITEMS
+        if not records:
+            return empty_briefing(question, mode, NONE_OF_THOSE), []
     if not records:
         return empty_briefing(question, mode), []
     note = ""
     docs: list[str] = []
-    if topic:
+    if topic and doc_ids is not None:
+        # judged article by article, as topic alerts are: the selection may be small
+        docs = [c.doc_id for c in svc.match(topic, [r.doc_id for r in records], as_of=as_of)]
+        if not docs:
+            note = f"None of these articles is about {topic}; here are the newest of them."
+            topic = ""
+    elif topic:
         result = svc.retrieve(topic, as_of=as_of, window=window)
         if result.relevant:
             docs = list(dict.fromkeys(p.doc_id for p in result.passages))
@@ -213,6 +244,8 @@ def build_briefing(
             topic = ""
     if not topic:
         dated = [r for r in records if r.published and r.published <= as_of] or records
+        if doc_ids is not None:
+            dated = records  # a digest's articles have just arrived: keep the undated too
         inside = [
             r for r in dated if window and r.published and window[0] <= r.published <= window[1]
         ]
@@ -223,11 +256,12 @@ def build_briefing(
             )
             window = None
         pool = sorted(inside or dated, key=lambda r: r.published or date.min, reverse=True)
-        docs = [r.doc_id for r in pool[:BRIEF_ITEMS]]
-    passages = lead_passages(svc, docs[:BRIEF_ITEMS])
+        docs = [r.doc_id for r in pool]
+    passages = lead_passages(svc, docs[:limit])
     answer = compose_briefing(
-        question, passages, topic=topic, window=window, note=note, as_of=as_of, mode=mode
-    )
+        question, passages, topic=topic, window=window, note=note, as_of=as_of, mode=mode,
+        of=len(docs) if doc_ids is not None else None,
+    )  # fmt: skip
     return answer, passages
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from retrieval.text import content_stems, named_terms, stem, words
+from retrieval.types import Turn
 
 AnswerType = Literal["person", "place", "org", "date", "number", "speech", "thing"]
 
@@ -155,3 +157,18 @@ def _clean_subject(subject: str) -> str:
     s = re.split(r"\b(?:about|on|regarding|of the|after|when|in response)\b", subject)[0]
     s = re.sub(r"^(?:the|a|an)\s+", "", s.strip(" ,"), flags=re.I)
     return s.strip(" ,'\"")
+
+
+_FOLLOW_UP = re.compile(
+    r"\b(he|she|they|it|that|this|those|these|him|her|them|his|their|its|there|then)\b", re.I
+)
+
+
+def condense_without_llm(question: str, history: Sequence[Turn]) -> str:
+    """Make a follow-up searchable by joining it to the previous question when it leans on it."""
+    if not history:
+        return question
+    prev = history[-1].standalone_question or history[-1].question
+    if _FOLLOW_UP.search(question) or len(content_stems(question)) <= 2:
+        return f"{prev} {question}"
+    return question

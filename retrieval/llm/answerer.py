@@ -14,6 +14,7 @@ from types import ModuleType
 import openai
 
 from retrieval.config import Settings
+from retrieval.deadline import Deadline, DeadlineExceeded
 from retrieval.errors import LLMError
 from retrieval.llm.citations import (
     REFUSAL_MARKER,
@@ -23,7 +24,7 @@ from retrieval.llm.citations import (
     strip_reasoning,
 )
 from retrieval.llm.client import ChatClient, Completion, Restart
-from retrieval.llm.guards import SHINGLE, EchoGuard
+from retrieval.llm.guards import EchoGuard
 from retrieval.llm.local_server import LocalLlamaServer, resolve_model
 from retrieval.llm.prompts import (
     MAX_PASSAGES,
@@ -34,6 +35,7 @@ from retrieval.llm.prompts import (
     static_text,
 )
 from retrieval.llm.quotes import MARKER
+from retrieval.llm.stream import StreamGuard
 from retrieval.types import Answer, Citation, Passage, Turn, Verification
 
 log = logging.getLogger(__name__)
@@ -48,7 +50,7 @@ CHECK_FAILED_NOTE = (
 
 def _extractive() -> ModuleType:
     # Imported late: the extractive answerer is the fallback, not a start-up dependency.
-    import retrieval.extractive as extractive
+    import retrieval.answering as extractive
 
     return extractive
 
@@ -56,65 +58,6 @@ def _extractive() -> ModuleType:
 def prompt_sources() -> list[str]:
     """Return the fixed prompt text a user must never see echoed."""
     return [static_text(name) for name in ("system", "answer", "condense", "condense_system")]
-
-
-class StreamGuard:
-    """Decide which streamed text may be shown before the answer is verified.
-
-    The last few words are held back so a run that repeats the prompt is caught before it
-    is shown; the agreed refusal marker is never shown; after a retry, text the user
-    already saw is not repeated.
-    """
-
-    def __init__(self, echo: EchoGuard) -> None:
-        self._echo = echo
-        self._buf = ""
-        self._view = ""  # what the user has seen since the last break
-        self.blocked = False
-
-    def restart(self) -> None:
-        """A new attempt begins; its text starts from nothing."""
-        self._buf = ""
-
-    def feed(self, delta: str) -> str:
-        """Add a delta; return the text that is now safe to show."""
-        self._buf += delta
-        if self.blocked:
-            return ""
-        visible = strip_reasoning(self._buf)
-        if self._echo.hits(visible):
-            self.blocked = True
-            return ""
-        words = list(re.finditer(r"\S+", visible))
-        # Hold back a whole shingle: the last word may still be half a token.
-        if len(words) <= SHINGLE:
-            return ""
-        return self._show(visible[: words[-SHINGLE].start()].lstrip())
-
-    def flush(self) -> str:
-        """Return the held-back rest once the stream is complete."""
-        visible = strip_reasoning(self._buf)
-        if self.blocked or self._echo.hits(visible):
-            self.blocked = True
-            return ""
-        return self._show(visible.strip())
-
-    def _show(self, candidate: str) -> str:
-        if _looks_like_refusal_prefix(candidate):
-            return ""
-        if self._view.startswith(candidate):
-            return ""
-        if candidate.startswith(self._view):
-            out = candidate[len(self._view) :]
-        else:
-            out = "\n\n" + candidate  # a retry wrote something else: start a new paragraph
-        self._view = candidate
-        return out
-
-
-def _looks_like_refusal_prefix(text: str) -> bool:
-    t = re.sub(r"[\s_*\"']+", " ", text).strip().upper()
-    return "NOT IN COVERAGE".startswith(t) or bool(REFUSAL_MARKER.match(t))
 
 
 class LLMAnswerer:
@@ -209,22 +152,41 @@ class LLMAnswerer:
 
     # -- condense --------------------------------------------------------------------
 
-    def condense(self, question: str, history: Sequence[Turn]) -> str:
-        """Rewrite a follow-up as a standalone question (unchanged on any failure)."""
-        if not history:
-            return question
+    def _condense_messages(self, question: str, history: Sequence[Turn]) -> list[dict[str, str]]:
         turns = list(history)[-max(1, self.settings.history_turns) :]
         lines = []
         for t in turns:
             asked = t.standalone_question or t.question
             said = " ".join(MARKER.sub("", t.answer).split())[:HISTORY_ANSWER_CHARS]
             lines.append(f"User: {asked}\nAssistant: {said}")
-        messages = condense_messages(self._cap_question(question), "\n".join(lines))
+        return condense_messages(self._cap_question(question), "\n".join(lines))
+
+    def condense(self, question: str, history: Sequence[Turn]) -> str:
+        """Rewrite a follow-up as a standalone question (unchanged on any failure)."""
+        if not history:
+            return question
+        messages = self._condense_messages(question, history)
         try:
             completion = self._client().complete(messages, max_tokens=CONDENSE_MAX_TOKENS)
         except LLMError as exc:
             log.warning("condensing the follow-up failed; using it as asked: %s", exc)
             return question
+        return self._condensed(completion, question)
+
+    async def acondense(self, question: str, history: Sequence[Turn]) -> str:
+        """`condense`, async: cancellable, so a deadline can cut it short."""
+        if not history:
+            return question
+        messages = self._condense_messages(question, history)
+        try:
+            client = await asyncio.to_thread(self._client)
+            completion = await client.acomplete(messages, max_tokens=CONDENSE_MAX_TOKENS)
+        except LLMError as exc:
+            log.warning("condensing the follow-up failed; using it as asked: %s", exc)
+            return question
+        return self._condensed(completion, question)
+
+    def _condensed(self, completion: Completion, question: str) -> str:
         rewritten = self._clean_condensed(completion.text, question)
         log.debug("condensed %r -> %r", question, rewritten)
         return rewritten
@@ -261,21 +223,32 @@ class LLMAnswerer:
         return self._finish(question, shown, as_of, completion, fence)
 
     async def astream(
-        self, question: str, passages: Sequence[Passage], *, as_of: date | None = None
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        *,
+        as_of: date | None = None,
+        deadline: Deadline | None = None,
     ) -> AsyncIterator[str | Answer]:
-        """Yield text deltas as they arrive, then the final verified Answer."""
+        """Yield text deltas as they arrive, then the final verified Answer.
+
+        Past the `deadline` (by default one starting now, from the settings) the model is
+        abandoned and the final Answer is the extractive one, with a note saying why.
+        """
         question = self._cap_question(question)
         shown = self._cap_passages(passages)
         if not shown:
             yield self._refusal(question, as_of, {})
             return
+        deadline = deadline or Deadline.start(self.settings)
         fence = new_fence("|".join(p.chunk_id for p in shown))
         messages = answer_messages(question, shown, today=as_of or date.today(), fence=fence)
         guard = StreamGuard(self._echo(shown, fence))
         completion: Completion | None = None
         try:
-            client = await asyncio.to_thread(self._client)
-            async for item in client.astream(messages):
+            async with asyncio.timeout_at(deadline.first_token_at):
+                client = await asyncio.to_thread(self._client)  # a local server may start
+            async for item in deadline.bound(client.astream(messages), str):
                 if isinstance(item, Completion):
                     completion = item
                 elif isinstance(item, Restart):
@@ -288,6 +261,11 @@ class LLMAnswerer:
             log.warning("LLM stream failed, using the extractive answer: %s", exc)
             yield await asyncio.to_thread(self._model_failed, question, shown, as_of, exc)
             return
+        except (DeadlineExceeded, TimeoutError) as exc:
+            late = exc if isinstance(exc, DeadlineExceeded) else deadline.first_token_missed()
+            log.warning("LLM answer abandoned, using the extractive answer: %s", late)
+            yield await asyncio.to_thread(self._late, question, shown, as_of, late)
+            return
         if completion is None:  # pragma: no cover - astream always ends with a Completion
             failure = LLMError("stream ended without a completion")
             yield await asyncio.to_thread(self._model_failed, question, shown, as_of, failure)
@@ -296,6 +274,11 @@ class LLMAnswerer:
         if tail:
             yield tail
         yield await asyncio.to_thread(self._finish, question, shown, as_of, completion, fence)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client of the running loop (before a private loop ends)."""
+        if self._chat is not None:
+            await self._chat.aclose()
 
     # -- results ---------------------------------------------------------------------
 
@@ -355,6 +338,12 @@ class LLMAnswerer:
         result = CheckResult(text="", fallback=f"model failed: {exc.user_message}")
         note = f"{exc.user_message} Showing quotes from the coverage instead."
         return self._fallback(question, shown, as_of, result, note, {})
+
+    def _late(
+        self, question: str, shown: list[Passage], as_of: date | None, late: DeadlineExceeded
+    ) -> Answer:
+        result = CheckResult(text="", fallback=f"model too slow: {late}")
+        return self._fallback(question, shown, as_of, result, late.note, {})
 
     def _fallback(
         self,

@@ -10,15 +10,21 @@ LLMError; anything else is a bug and propagates.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import openai
+
+# The SDK imports its resources on the first request (seconds on a small machine), which in
+# async code would block the event loop and spend the reader's first-token deadline: import
+# them with this module instead (it is imported only when an LLM is configured).
+import openai.resources.chat
 
 from retrieval.errors import LLMError
 
@@ -150,6 +156,12 @@ class ChatClient:
             self._async[loop] = client
         return client
 
+    async def aclose(self) -> None:
+        """Close the async client of the running loop (a private loop that is about to end)."""
+        client = self._async.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.close()
+
     def close(self) -> None:
         """Close the sync client; async clients close with their loops."""
         if self._sync is not None:
@@ -246,7 +258,7 @@ class ChatClient:
 
     async def astream(
         self, messages: list[dict[str, str]], *, max_tokens: int | None = None
-    ) -> AsyncIterator[str | Restart | Completion]:
+    ) -> AsyncGenerator[str | Restart | Completion, None]:
         """Yield text deltas, then the Completion. After a cut the text starts again."""
         started = time.perf_counter()
         attempts = cuts = 0
@@ -286,6 +298,16 @@ class ChatClient:
                 continue
             yield self._finish(attempt, started, attempts)
             return
+
+    async def acomplete(
+        self, messages: list[dict[str, str]], *, max_tokens: int | None = None
+    ) -> Completion:
+        """`complete`, async: stream one chat completion to the end (cancellable)."""
+        async with contextlib.aclosing(self.astream(messages, max_tokens=max_tokens)) as items:
+            async for item in items:
+                if isinstance(item, Completion):
+                    return item
+        raise StreamCutError("the stream ended without a completion")  # pragma: no cover
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -58,6 +58,7 @@ class FollowReport:
     feeds: list[FeedResult] = field(default_factory=list)
     seconds: float = 0.0
     ingest_summary: str = ""
+    stored: list[str] = field(default_factory=list)  # ids the ingest wrote (new or updated)
 
     @property
     def ingested(self) -> list[Article]:
@@ -183,6 +184,7 @@ def _store(
             with guard or contextlib.nullcontext():
                 out = service.ingest_articles(kept)
             report.ingest_summary = out.summary()
+            report.stored = list(out.stored)
             refused = dict(out.skipped)
         except NewsdeskError as exc:
             ingest_error = f"could not store the new articles: {exc.user_message}"

@@ -213,6 +213,19 @@ class WebState:
         row = self._db.row(sql, (fp,))
         return (row["doc_id"], row["url"]) if row else None
 
+    def fingerprints(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        """The fingerprint of each stored story among `doc_ids` (unknown ones are left out)."""
+        ids = list(doc_ids)
+        out: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ", ".join("?" * len(part))
+            rows = self._db.rows(
+                f"SELECT doc_id, fingerprint FROM stories WHERE doc_id IN ({marks})", part
+            )
+            out.update((r["doc_id"], r["fingerprint"]) for r in rows)
+        return out
+
     def remember_story(self, doc_id: str, url: str, fp: str, title: str) -> None:
         """Record the fingerprint of a stored story (a changed story gets its new print)."""
         with self._db.transaction() as db:

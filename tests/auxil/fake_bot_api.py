@@ -2,9 +2,9 @@
 
 It speaks the real HTTP protocol python-telegram-bot uses (form-encoded POSTs to
 `/bot<token>/<method>`, file downloads from `/file/bot<token>/<path>`), keeps the chats'
-messages, validates HTML the way Telegram does (balanced known tags, valid entities, text
-length) and injects faults on request: 429 with `retry_after`, 400 "can't parse entities",
-5xx, a timeout and 409 Conflict.
+messages and the answers to inline queries, validates HTML the way Telegram does (balanced
+known tags, valid entities, text length) and injects faults on request: 429 with
+`retry_after`, 400 "can't parse entities", 5xx, a timeout and 409 Conflict.
 """
 
 from __future__ import annotations
@@ -15,41 +15,17 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from tests.auxil.bot_api_http import ApiError, Fault, Handler, Server, fault_response, json_field
-from tests.auxil.telegram_html import MAX_TEXT, ParseError, parse_telegram_html, utf16_len
+from tests.auxil.bot_api_http import ApiError, Fault, Handler, Server, fault_response
+from tests.auxil.bot_api_methods import BotMethods, Call, Sent
+from tests.auxil.telegram_html import ParseError, parse_telegram_html, utf16_len
 
 __all__ = ["Call", "FakeBotAPI", "Fault", "ParseError", "Sent", "parse_telegram_html"]
 
 
-@dataclass
-class Call:
-    """One request the bot made."""
-
-    method: str
-    params: dict[str, Any]
-    at: float
-    status: int = 200
-
-
-@dataclass
-class Sent:
-    """A message the bot sent (and its edits)."""
-
-    message_id: int
-    chat_id: int
-    text: str
-    parse_mode: str | None
-    reply_to: int | None
-    reply_markup: dict[str, Any] | None
-    at: float
-    edits: list[str] = field(default_factory=list)
-
-
-class FakeBotAPI:
+class FakeBotAPI(BotMethods):
     """A Bot API server in a background thread; use as a context manager or start()/stop()."""
 
     def __init__(
@@ -61,6 +37,7 @@ class FakeBotAPI:
         self.calls: list[Call] = []
         self.sent: list[Sent] = []
         self.drafts: list[dict[str, Any]] = []
+        self.inline_answers: dict[str, dict[str, Any]] = {}  # inline query id -> the answer
         self.pushed_at: dict[int, float] = {}  # question message id -> when it was pushed
         self.replies: dict[int, list[Sent]] = {}  # question message id -> messages replying to it
         self._lock = threading.Condition()
@@ -199,6 +176,16 @@ class FakeBotAPI:
             self._lock.notify_all()
         return query_id
 
+    def push_inline_query(self, user_id: int, query: str) -> str:
+        """Queue an inline query (`@bot query` typed in some chat); return its id."""
+        with self._lock:
+            query_id = f"iq{next(self._update_ids)}"
+            iq = {"id": query_id, "from": self.user(user_id), "query": query, "offset": "",
+                  "chat_type": "private"}  # fmt: skip
+            self._updates.append({"update_id": next(self._update_ids), "inline_query": iq})
+            self._lock.notify_all()
+        return query_id
+
     def inject(self, method: str, kind: str, **kwargs: Any) -> None:
         """Make the next call(s) of `method` fail; see `Fault` for the kinds."""
         with self._lock:
@@ -299,91 +286,9 @@ class FakeBotAPI:
                 self._lock.wait(min(left, 0.5))
             return list(self._updates[:limit])
 
-    def _m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "id": self.bot_id,
-            "is_bot": True,
-            "first_name": "Newsdesk",
-            "username": self.username,
-            "can_join_groups": True,
-            "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
-        }
-
-    def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat_id = int(params["chat_id"])
-        text = str(params.get("text", ""))
-        visible = parse_telegram_html(text) if params.get("parse_mode") == "HTML" else text
-        if not visible.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        if len(visible) > MAX_TEXT:
-            raise ApiError(400, "Bad Request: message is too long")
-        reply = json_field(params.get("reply_parameters"))
-        reply_to = int(reply["message_id"]) if isinstance(reply, dict) else None
-        markup = json_field(params.get("reply_markup"))
-        message_id = next(self._message_ids)
-        msg: dict[str, Any] = {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": self.chat(chat_id),
-            "from": self._m_getMe({}),
-            "text": visible,
-        }
-        if isinstance(markup, dict):
-            msg["reply_markup"] = markup
-        self._messages[(chat_id, message_id)] = msg
-        sent = Sent(message_id, chat_id, text, params.get("parse_mode"), reply_to,
-                    markup if isinstance(markup, dict) else None, time.monotonic())  # fmt: skip
-        self.sent.append(sent)
-        if reply_to is not None:
-            self.replies.setdefault(reply_to, []).append(sent)
-        return msg
-
-    def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
-        msg = self._messages.get((chat_id, message_id))
-        if msg is None:
-            raise ApiError(400, "Bad Request: message to edit not found")
-        text = str(params.get("text", ""))
-        visible = parse_telegram_html(text) if params.get("parse_mode") == "HTML" else text
-        markup = json_field(params.get("reply_markup"))
-        if visible == msg["text"] and markup == msg.get("reply_markup"):
-            raise ApiError(
-                400,
-                "Bad Request: message is not modified: specified new message content and reply "
-                "markup are exactly the same as a current content and reply markup of the message",
-            )
-        msg["text"] = visible
-        for sent in self.sent:
-            if sent.chat_id == chat_id and sent.message_id == message_id:
-                sent.edits.append(text)
-                sent.text, sent.parse_mode = text, params.get("parse_mode")
-                sent.reply_markup = markup if isinstance(markup, dict) else sent.reply_markup
-        return msg
-
-    def _m_sendMessageDraft(self, params: dict[str, Any]) -> bool:
-        if int(params["chat_id"]) <= 0:
-            raise ApiError(400, "Bad Request: drafts can be sent only to private chats")
-        text = str(params.get("text", ""))
-        if params.get("parse_mode") == "HTML":
-            parse_telegram_html(text)
-        self.drafts.append({**params, "at": time.monotonic()})
-        return True
-
-    def _m_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
-        file_id = str(params["file_id"])
-        if file_id not in self._files:
-            raise ApiError(400, "Bad Request: invalid file_id")
-        path, content = self._files[file_id]
-        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content),
-                "file_path": path}  # fmt: skip
-
     def file_bytes(self, path: str) -> bytes | None:
         with self._lock:
             for file_path, content in self._files.values():
                 if file_path == path:
                     return content
         return None
-
-    def _m_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}

@@ -56,6 +56,7 @@ class Reply:
     error: str = ""
     hang: float = 0.0  # seconds to wait before answering (a stop() ends the wait)
     cut_after: int | None = None  # stream this many content chunks, then drop the connection
+    chunk_delay: float = 0.0  # seconds before each streamed content chunk (a slow model)
     finish_reason: str = "stop"
 
 
@@ -205,6 +206,8 @@ class _Handler(BaseHTTPRequestHandler):
                 # Drop the connection mid-body: no final chunk, no [DONE].
                 self.connection.shutdown(socket.SHUT_RDWR)
                 self.close_connection = True
+                return
+            if reply.chunk_delay and self.server.fake.stopping.wait(reply.chunk_delay):
                 return
             self._chunk(chunk({"content": piece}, None))
         self._chunk(chunk({}, reply.finish_reason))

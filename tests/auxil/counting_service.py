@@ -1,0 +1,91 @@
+"""A NewsService double: the real service, counting the calls that would cost retrieval."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from datetime import date
+from pathlib import Path
+
+from retrieval.api import NewsService
+from retrieval.ingest import IngestReport
+from retrieval.service import Newsdesk
+from retrieval.store import ArticleRecord
+from retrieval.types import Answer, Article, Citation, CoverageStats, Turn
+
+
+class CountingService(NewsService):
+    """The real service, counting the calls that would retrieve (to prove strangers cost none)."""
+
+    def __init__(self, inner: Newsdesk) -> None:
+        self.inner = inner
+        self.answers = 0
+        self.ingested: list[Path] = []
+        self.in_flight = self.peak_in_flight = 0
+        self._lock = threading.Lock()
+
+    @property
+    def uses_llm(self) -> bool:
+        return self.inner.uses_llm
+
+    def answer(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        *,
+        as_of: date | None = None,
+        extractive: bool = False,
+    ) -> Answer:
+        with self._lock:
+            self.answers += 1
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            return self.inner.answer(question, history, as_of=as_of, extractive=extractive)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    async def astream(
+        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
+    ) -> AsyncIterator[str | Answer]:
+        self.answers += 1
+        async for event in self.inner.astream(question, history, as_of=as_of):
+            yield event
+
+    def ingest(
+        self, paths: Sequence[str | Path], *, prune: bool = False, progress: bool = False
+    ) -> IngestReport:
+        self.ingested += [Path(p) for p in paths]
+        return self.inner.ingest(paths, prune=prune, progress=progress)
+
+    def ingest_articles(
+        self, articles: Iterable[Article], *, progress: bool = False
+    ) -> IngestReport:
+        return self.inner.ingest_articles(articles, progress=progress)
+
+    def match(
+        self, topic: str, doc_ids: Collection[str], *, as_of: date | None = None
+    ) -> list[Citation]:
+        return self.inner.match(topic, doc_ids, as_of=as_of)
+
+    def examples(self, n: int = 2) -> list[str]:
+        return self.inner.examples(n)
+
+    def stats(self) -> CoverageStats:
+        return self.inner.stats()
+
+    def latest(self, n: int = 10) -> Sequence[ArticleRecord]:
+        return self.inner.latest(n)
+
+    def brief(
+        self,
+        topic: str | None = None,
+        *,
+        as_of: date | None = None,
+        doc_ids: Sequence[str] | None = None,
+    ) -> Answer:
+        return self.inner.brief(topic, as_of=as_of, doc_ids=doc_ids)
+
+    def close(self) -> None:
+        self.inner.close()
