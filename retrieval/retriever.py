@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -13,6 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from retrieval.datewindow import ChunkDates, nearest
 from retrieval.embedding import Embedder
 from retrieval.lexical import LexicalIndex
 from retrieval.lexical_search import LexicalView
@@ -75,6 +77,11 @@ class IndexView:
     registry: dict[str, ArticleRecord]
     fingerprint: str
     lexical: LexicalView
+
+    @functools.cached_property
+    def dates(self) -> ChunkDates:
+        """The live chunks by date, built by the first windowed search of this view."""
+        return ChunkDates(self.registry)
 
 
 def _published(meta: dict[str, Any]) -> date | None:
@@ -192,7 +199,12 @@ class HybridRetriever:
             vec = self.embedder.embed([query])[0]
             timings["embed_ms"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            for cid, text, meta, distance in self.store.query(vec, candidates, window):
+            nearest_chunks = (
+                nearest(self.store, vec, candidates, window, view.dates)
+                if window
+                else self.store.query(vec, candidates)
+            )
+            for cid, text, meta, distance in nearest_chunks:
                 if _live(view.registry, meta.get("doc_id"), meta.get("version")):
                     # Cosine distance is 1 - cosine similarity.
                     found[cid] = Scored(cid, text, meta, similarity=1.0 - distance)
