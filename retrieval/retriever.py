@@ -8,6 +8,7 @@ import logging
 import math
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -41,6 +42,9 @@ RECENCY_BETA = 0.5
 # recent article ranked 51-100 by relevance often belongs in the top 10 (RealTime QA dev).
 CANDIDATES = 100
 LIVE_TOLERANCE_DAYS = 1  # an article dated "tomorrow" in live use: another time zone
+# Question vectors kept: a question whose time phrase's window holds no answer is searched
+# again without it (service.py), and embedding it again cost 15-40 ms of a 250 ms budget.
+QUERY_VECTORS = 64
 
 
 @dataclass
@@ -126,6 +130,8 @@ class HybridRetriever:
         self.recency_boost = RECENCY_BETA
         self.lexical = LexicalIndex(store.lexical_dir())
         self._refresh_lock = threading.Lock()  # refreshes wait for each other, readers never
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
         self._views: Published[IndexView] = Published(IndexView({}, "", self.lexical.view()))
         self.refresh()
 
@@ -196,7 +202,7 @@ class HybridRetriever:
         vec: Any = None
         if system in ("hybrid", "vector"):
             t = time.perf_counter()
-            vec = self.embedder.embed([query])[0]
+            vec = self.query_vector(query)
             timings["embed_ms"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             nearest_chunks = (
@@ -232,6 +238,21 @@ class HybridRetriever:
             timings["bm25_ms"] = (time.perf_counter() - t) * 1000
         self._fuse(found, system, as_of, top_article)
         return sorted(found.values(), key=lambda s: s.score, reverse=True)
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The question's embedding (read-only), from the last QUERY_VECTORS when asked before."""
+        with self._vectors_lock:
+            vec = self._vectors.get(query)
+            if vec is not None:
+                self._vectors.move_to_end(query)
+                return vec
+        vec = np.asarray(self.embedder.embed([query])[0])
+        vec.setflags(write=False)
+        with self._vectors_lock:
+            self._vectors[query] = vec
+            while len(self._vectors) > QUERY_VECTORS:
+                self._vectors.popitem(last=False)
+        return vec
 
     def _fetch(self, ids: list[str], found: dict[str, Scored], vec: Any) -> None:
         """Add chunks only BM25 found: their text, metadata and (hybrid) stored-vector cosine."""

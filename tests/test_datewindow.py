@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -104,3 +104,28 @@ def test_search_honours_the_window(indexed: Newsdesk) -> None:
     window = (DAY0 + timedelta(days=6), DAY0 + timedelta(days=7))
     found = indexed.retriever.search("ferry workers strike", system="vector", window=window)
     assert found and {i.meta["doc_id"] for i in found} <= {"a6", "a7"}
+
+
+class CountingEmbedder:
+    """The real model, counting the texts it embeds."""
+
+    def __init__(self, inner: OnnxMiniLM) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        return self.inner.embed(texts)
+
+
+def test_empty_window_falls_back_to_all_coverage_embedding_once(
+    indexed: Newsdesk, embedder: OnnxMiniLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting = CountingEmbedder(embedder)
+    monkeypatch.setattr(indexed.retriever, "embedder", counting)
+    question = "Why did ferry workers walk out last week?"
+    ans, result = indexed.answer_traced(question, as_of=date(2022, 9, 1))  # window: Aug 22-28
+    assert not ans.refused and "from other reporting" in ans.note
+    assert {p.doc_id for p in result.passages} & {"a0", "a6"}
+    assert counting.texts.count(question) == 1  # the second search reuses the vector
+    assert "window_retrieve_ms" in ans.timings_ms
