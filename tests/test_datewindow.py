@@ -53,9 +53,12 @@ def indexed(tmp_path_factory: pytest.TempPathFactory, embedder: OnnxMiniLM) -> I
     svc.close()
 
 
-def _filtered(svc: Newsdesk, vec: np.ndarray, n: int, window: tuple[date, date]) -> list[str]:
+def _filtered(
+    svc: Newsdesk, vec: np.ndarray, n: int, window: tuple[date, date]
+) -> tuple[list[str], list[float]]:
+    """Ids and cosine distances of Chroma's `where`-filtered query."""
     res = svc.store.chunks.query(query_embeddings=[vec.tolist()], n_results=n, where=_where(window))
-    return list(res["ids"][0])
+    return list(res["ids"][0]), list(res["distances"][0])
 
 
 @pytest.mark.parametrize(
@@ -75,14 +78,16 @@ def test_equals_the_filtered_query(
     dates = ChunkDates(indexed.retriever.registry)
     for vec in embedder.embed(QUESTIONS):
         got = nearest(indexed.store, vec, n, window, dates)
-        assert [h[0] for h in got] == _filtered(indexed, vec, n, window)
+        ids, distances = _filtered(indexed, vec, n, window)
+        assert [h[0] for h in got] == ids
+        assert [h[3] for h in got] == pytest.approx(distances, abs=1e-4)
         assert all(window[0] <= date.fromisoformat(h[2]["published"]) <= window[1] for h in got)
 
 
-def test_wide_window_searches_unfiltered_first(
+def test_each_size_of_window_is_searched_its_own_way(
     indexed: Newsdesk, embedder: OnnxMiniLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[int | None] = []
+    calls: list[int | None] = []  # the ids each Chroma query was limited to (None: all)
     query = indexed.store.query
 
     def spy(vector: np.ndarray, n: int, *, ids: Any = None) -> Any:
@@ -91,13 +96,16 @@ def test_wide_window_searches_unfiltered_first(
 
     monkeypatch.setattr(indexed.store, "query", spy)
     dates = ChunkDates(indexed.retriever.registry)
-    vec = embedder.embed(QUESTIONS[1:2])[0]  # the bridge: inside the window
-    wide = (DAY0 + timedelta(days=1), DAY0 + timedelta(days=11))
-    nearest(indexed.store, vec, 3, wide, dates)
-    assert calls == [None]  # the nearest 6 hold 3 inside the window: no second query
-    calls.clear()
-    nearest(indexed.store, vec, 3, (DAY0 + timedelta(days=4), DAY0 + timedelta(days=4)), dates)
-    assert calls == [len(dates.inside((DAY0 + timedelta(days=4),) * 2))]  # narrow: ids only
+    vec = embedder.embed(QUESTIONS[1:2])[0]  # the bridge: reports 2 and 8, inside each window
+
+    def paths(first: int, last: int) -> list[int | None]:
+        calls.clear()
+        nearest(indexed.store, vec, 3, (DAY0 + timedelta(first), DAY0 + timedelta(last)), dates)
+        return calls
+
+    assert paths(1, 11) == [None]  # most of the index: the nearest 6 hold 3 inside it
+    assert paths(2, 4) == [15]  # three articles of five chunks: Chroma among their ids
+    assert paths(2, 2) == []  # five chunks (at most 2 x 3): ranked here
 
 
 def test_search_honours_the_window(indexed: Newsdesk) -> None:
