@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
 import numpy as np
 
+from retrieval.datewindow import ChunkDates, nearest
 from retrieval.embedding import Embedder
 from retrieval.errors import NewsdeskError
 from retrieval.lexical import LexicalIndex
@@ -40,6 +43,9 @@ RECENCY_BETA = 0.5
 # recent article ranked 51-100 by relevance often belongs in the top 10 (RealTime QA dev).
 CANDIDATES = 100
 LIVE_TOLERANCE_DAYS = 1  # an article dated "tomorrow" in live use: another time zone
+# Question vectors kept: a question whose time phrase's window holds no answer is searched
+# again without it (service.py), and embedding it again cost 15-40 ms of a 250 ms budget.
+QUERY_VECTORS = 64
 
 
 @dataclass
@@ -76,6 +82,11 @@ class IndexView:
     registry: dict[str, ArticleRecord]
     fingerprint: str
     lexical: LexicalView
+
+    @functools.cached_property
+    def dates(self) -> ChunkDates:
+        """The live chunks by date, built by the first windowed search of this view."""
+        return ChunkDates(self.registry)
 
 
 def _published(meta: dict[str, Any]) -> date | None:
@@ -122,6 +133,8 @@ class HybridRetriever:
         self._refresh_lock = threading.Lock()  # refreshes wait for each other, readers never
         self._refreshed = time.monotonic()
         self._refreshing = threading.Lock()  # at most one background refresh at a time
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
         self._views: Published[IndexView] = Published(IndexView({}, "", self.lexical.view()))
         self.refresh()
 
@@ -208,10 +221,15 @@ class HybridRetriever:
         vec: Any = None
         if system in ("hybrid", "vector"):
             t = time.perf_counter()
-            vec = self.embedder.embed([query])[0]
+            vec = self.query_vector(query)
             timings["embed_ms"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            for cid, text, meta, distance in self.store.query(vec, candidates, window):
+            nearest_chunks = (
+                nearest(self.store, vec, candidates, window, view.dates)
+                if window
+                else self.store.query(vec, candidates)
+            )
+            for cid, text, meta, distance in nearest_chunks:
                 if _live(view.registry, meta.get("doc_id"), meta.get("version")):
                     # Cosine distance is 1 - cosine similarity.
                     found[cid] = Scored(cid, text, meta, similarity=1.0 - distance)
@@ -239,6 +257,21 @@ class HybridRetriever:
             timings["bm25_ms"] = (time.perf_counter() - t) * 1000
         self._fuse(found, system, as_of, top_article)
         return sorted(found.values(), key=lambda s: s.score, reverse=True)
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The question's embedding (read-only), from the last QUERY_VECTORS when asked before."""
+        with self._vectors_lock:
+            vec = self._vectors.get(query)
+            if vec is not None:
+                self._vectors.move_to_end(query)
+                return vec
+        vec = np.asarray(self.embedder.embed([query])[0])
+        vec.setflags(write=False)
+        with self._vectors_lock:
+            self._vectors[query] = vec
+            while len(self._vectors) > QUERY_VECTORS:
+                self._vectors.popitem(last=False)
+        return vec
 
     def _fetch(self, ids: list[str], found: dict[str, Scored], vec: Any) -> None:
         """Add chunks only BM25 found: their text, metadata and (hybrid) stored-vector cosine."""

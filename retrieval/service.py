@@ -198,6 +198,7 @@ class Newsdesk(NewsService):
             # Nothing inside the time phrase's window: the phrase may date the event, not
             # the reporting ("a baseball card from 1952"); try all the coverage, and say so.
             wider = self.retrieve(standalone, as_of=as_of, exclude=exclude)
+            wider.timings_ms["window_retrieve_ms"] = result.timings_ms["retrieve_ms"]
             if wider.relevant:
                 result = wider
                 note = (

@@ -283,14 +283,20 @@ class Store:
     # --- reading -----------------------------------------------------------------------------
 
     def query(
-        self, vector: np.ndarray, n: int, window: tuple[date, date] | None = None
+        self, vector: np.ndarray, n: int, *, ids: Sequence[str] | None = None
     ) -> list[tuple[str, str, dict[str, Any], float]]:
-        """The n nearest chunks as (chunk id, text, metadata, cosine distance)."""
+        """The n nearest chunks (among `ids` when given) as (id, text, metadata, cosine distance).
+
+        Restrict by ids, not by a `where` on metadata: Chroma evaluates a metadata range over
+        every chunk, ten times the cost of the search itself (retrieval/datewindow.py).
+        """
+        if ids is not None and not ids:
+            return []
         with self._guard("query"):
             res = self.chunks.query(
                 query_embeddings=[vector.tolist()],
                 n_results=n,
-                where=_window_where(window),
+                ids=list(ids) if ids is not None else None,
                 include=["documents", "metadatas", "distances"],
             )
         ids = res["ids"][0] if res["ids"] else []
@@ -379,17 +385,6 @@ def _rows(got: Any) -> list[tuple[str, str, dict[str, Any]]]:
         (rid, doc or "", dict(meta or {}))
         for rid, doc, meta in zip(got["ids"], docs, metas, strict=True)
     ]
-
-
-def _window_where(window: tuple[date, date] | None) -> dict[str, Any] | None:
-    if window is None:
-        return None
-    return {
-        "$and": [
-            {"published_ord": {"$gte": window[0].toordinal()}},
-            {"published_ord": {"$lte": window[1].toordinal()}},
-        ]
-    }
 
 
 def chunk_id(doc_id: str, version: str, index: int) -> str:
