@@ -140,7 +140,7 @@ def run(settings: Settings, questions: list[tuple[str, date | None]], args: Any)
         reader.join()
         ingest_rss = peak_rss_mb()
         found = svc.retriever.search("zebras crossed the Daugava", system="bm25")
-        visible = bool(found) and str(found[0].meta.get("doc_id")).startswith(LIVE_PREFIX)
+        visible = bool(found) and found[0].meta.doc_id.startswith(LIVE_PREFIX)
         if not args.keep:
             remove_articles(svc)
     finally:

@@ -18,14 +18,14 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
 
 import numpy as np
 
 from retrieval.store import ArticleRecord, Store, chunk_id
+from retrieval.types import ChunkMeta
 
 Window = tuple[date, date]
-Hit = tuple[str, str, dict[str, Any], float]  # chunk id, text, metadata, cosine distance
+Hit = tuple[str, str, ChunkMeta, float]  # chunk id, text, metadata, cosine distance
 # A window holding at least this share of the live chunks is searched unfiltered first.
 WIDE_SHARE = 0.5
 WIDE_FACTOR = 2  # ... for this many times the results asked for

@@ -32,6 +32,7 @@ import tantivy
 
 from retrieval.lexical_search import TOKENIZER, LexicalView, analyzer, schema
 from retrieval.memory import trim
+from retrieval.types import ChunkMeta
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ _WRITER_HEAP = 32_000_000  # bytes; Tantivy flushes a segment when it is full
 _LOAD_BATCH = 200  # articles read back from Chroma at a time
 
 # (chunk id, text, metadata) of stored chunks, for a list of doc ids.
-ChunkLoader = Callable[[Sequence[str]], Iterable[tuple[str, str, dict[str, Any]]]]
+ChunkLoader = Callable[[Sequence[str]], Iterable[tuple[str, str, ChunkMeta]]]
 
 
 def rebuild_text(pieces: Iterable[tuple[int, int, int, str]]) -> str:
@@ -253,21 +254,19 @@ def _documents(
 
     An article gets its record even without chunks, so the index lists every registered one.
     """
-    rows: dict[str, list[tuple[str, str, dict[str, Any]]]] = defaultdict(list)
+    rows: dict[str, list[tuple[str, str, ChunkMeta]]] = defaultdict(list)
     for cid, text, meta in load(batch):
-        if registry.get(str(meta.get("doc_id"))) == meta.get("version"):
-            rows[str(meta.get("doc_id"))].append((cid, text, meta))
+        if registry.get(meta.doc_id) == meta.version:
+            rows[meta.doc_id].append((cid, text, meta))
     for doc_id in batch:
         version, chunks = registry[doc_id], rows.get(doc_id, [])
-        first = chunks[0][2] if chunks else {}
-        title, published = str(first.get("title") or ""), int(first.get("published_ord", -1))
+        first = chunks[0][2] if chunks else None
+        title = first.title if first else ""
+        published = first.published_ord if first else -1
         fields = {"doc_id": doc_id, "version": version, "published_ord": published}
         docs = [
             tantivy.Document(text=f"{title}\n{text}" if title else text, chunk_id=cid, **fields)
             for cid, text, _ in chunks
         ]
-        body = rebuild_text(
-            (int(m.get("chunk", 0) or 0), int(m.get("start", 0) or 0), int(m.get("end", 0) or 0), t)
-            for _, t, m in chunks
-        )
+        body = rebuild_text((m.chunk, m.start, m.end, t) for _, t, m in chunks)
         yield docs, tantivy.Document(text=f"{title}\n\n{body}", **fields)

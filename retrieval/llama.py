@@ -32,7 +32,7 @@ class NewsdeskRetriever(BaseRetriever):
         nodes = []
         for item in items[: self._top_k]:
             meta: dict[str, Any] = {
-                **item.meta,
+                **item.meta.to_chroma(),
                 "similarity": item.similarity,
                 "lexical": item.lexical,
                 "article_lexical": item.article_lexical,

@@ -49,16 +49,16 @@ def match_topic(
     items = [
         i
         for i in svc.retriever.search(query, as_of=as_of or date.today(), candidates=candidates)
-        if str(i.meta.get("doc_id")) in ids
+        if i.meta.doc_id in ids
     ]
     by_doc: dict[str, list[Scored]] = {}
     for item in items:  # best first: each article's candidates, re-ranked as for a question
-        got = by_doc.setdefault(str(item.meta.get("doc_id")), [])
+        got = by_doc.setdefault(item.meta.doc_id, [])
         if len(got) < POOL:
             got.append(item)
     matched = []
     for doc_id, pool in by_doc.items():
-        named = content_stems(" ".join(f"{i.meta.get('title') or ''}\n{i.text}" for i in pool))
+        named = content_stems(" ".join(f"{i.meta.title}\n{i.text}" for i in pool))
         if coverage(weights, named) < TOPIC_COVERAGE:
             continue
         top = rerank(spec, pool, k=svc.settings.top_k)

@@ -44,7 +44,7 @@ def features(
     weights: dict[str, float],
 ) -> dict[str, float]:
     """The evidence one chunk offers for the question (each feature in 0..1)."""
-    title = str(item.meta.get("title") or "")
+    title = item.meta.title
     text = item.text
     spans = split_sentences(text)
     sents = [text[s:e] for s, e in spans] or [text]
@@ -72,7 +72,7 @@ def features(
         "names": sum(term_in(t, low) for t in spec.names) / len(spec.names) if spec.names else 0.0,
         "subject": subject,
         "answer": answer,
-        "lead": float(int(item.meta.get("chunk", 1) or 0) == 0),
+        "lead": float(item.meta.chunk == 0),
         "cosine": max(item.similarity, 0.0),
         "article": 0.0,  # filled in by rerank(), which sees the whole pool
     }
@@ -91,18 +91,18 @@ def rerank(
         return []
     top = max(i.score for i in head)
     weights = term_weights(spec)
-    per_article = Counter(str(i.meta.get("doc_id")) for i in head)
+    per_article = Counter(i.meta.doc_id for i in head)
     scored = []
     for item in head:
         f = features(spec, item, top, weights)
-        f["article"] = per_article[str(item.meta.get("doc_id"))] / len(head)
+        f["article"] = per_article[item.meta.doc_id] / len(head)
         score = sum(WEIGHTS[name] * value for name, value in f.items())
         scored.append(dataclasses.replace(item, score=score))
     scored.sort(key=lambda i: i.score, reverse=True)
     out: list[Scored] = []
     per_doc: dict[str, int] = {}
     for item in scored:
-        doc = str(item.meta.get("doc_id"))
+        doc = item.meta.doc_id
         if per_doc.get(doc, 0) >= MAX_PER_DOC:
             continue
         per_doc[doc] = per_doc.get(doc, 0) + 1

@@ -22,7 +22,7 @@ from retrieval.lexical import LexicalIndex
 from retrieval.lexical_search import LexicalView
 from retrieval.snapshot import Published
 from retrieval.store import ArticleRecord, Store
-from retrieval.types import Passage
+from retrieval.types import ChunkMeta, Passage
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class Scored:
 
     chunk_id: str
     text: str
-    meta: dict[str, Any]
+    meta: ChunkMeta
     score: float = 0.0
     similarity: float = 0.0
     lexical: float = 0.0
@@ -87,13 +87,6 @@ class IndexView:
     def dates(self) -> ChunkDates:
         """The live chunks by date, built by the first windowed search of this view."""
         return ChunkDates(self.registry)
-
-
-def _published(meta: dict[str, Any]) -> date | None:
-    try:
-        return date.fromisoformat(str(meta.get("published") or "")) or None
-    except ValueError:
-        return None
 
 
 def recency_weight(
@@ -230,7 +223,7 @@ class HybridRetriever:
                 else self.store.query(vec, candidates)
             )
             for cid, text, meta, distance in nearest_chunks:
-                if _live(view.registry, meta.get("doc_id"), meta.get("version")):
+                if _live(view.registry, meta.doc_id, meta.version):
                     # Cosine distance is 1 - cosine similarity.
                     found[cid] = Scored(cid, text, meta, similarity=1.0 - distance)
             timings["vector_ms"] = (time.perf_counter() - t) * 1000
@@ -250,10 +243,10 @@ class HybridRetriever:
             for cid, score in lexical.items():
                 if cid in found:
                     found[cid].lexical = score
-            docs = {str(item.meta.get("doc_id")) for item in found.values()}
+            docs = {item.meta.doc_id for item in found.values()}
             top_article, articles = view.lexical.article_scores(terms, docs, window)
             for item in found.values():
-                item.article_lexical = articles.get(str(item.meta.get("doc_id")), 0.0)
+                item.article_lexical = articles.get(item.meta.doc_id, 0.0)
             timings["bm25_ms"] = (time.perf_counter() - t) * 1000
         self._fuse(found, system, as_of, top_article)
         return sorted(found.values(), key=lambda s: s.score, reverse=True)
@@ -294,7 +287,7 @@ class HybridRetriever:
                 + weights[1] * item.lexical / top_lex
                 + weights[2] * item.article_lexical / top_art
             ) / total
-            w = recency_weight(_published(item.meta), as_of, self.recency_days)
+            w = recency_weight(item.meta.published, as_of, self.recency_days)
             item.score = fused + self.recency_boost * w
 
     def similarity(self, query: str, items: list[Scored]) -> None:
@@ -314,7 +307,7 @@ class HybridRetriever:
         for item in self.search(
             query, as_of=as_of, system=system, candidates=max(CANDIDATES, k * 8)
         ):
-            doc_id = str(item.meta.get("doc_id"))
+            doc_id = item.meta.doc_id
             if doc_id not in docs:
                 docs.append(doc_id)
             if len(docs) >= k:
@@ -329,23 +322,14 @@ def to_passage(item: Scored) -> Passage:
     """Turn a fused candidate into a citable Passage."""
     m = item.meta
     return Passage(
-        chunk_id=item.chunk_id,
-        doc_id=str(m.get("doc_id", "")),
-        text=item.text,
-        title=str(m.get("title", "")),
-        outlet=str(m.get("outlet", "")),
-        published=_published(m),
-        url=str(m.get("url", "")),
-        start=int(m.get("start", 0) or 0),
-        end=int(m.get("end", 0) or 0),
-        score=item.score,
-        similarity=item.similarity,
-    )
+        item.chunk_id, m.doc_id, item.text, m.title, m.outlet, m.published, m.url, m.start, m.end,
+        score=item.score, similarity=item.similarity,
+    )  # fmt: skip
 
 
-def _live(registry: dict[str, ArticleRecord], doc_id: Any, version: Any) -> bool:
+def _live(registry: dict[str, ArticleRecord], doc_id: str, version: str) -> bool:
     """Whether a chunk belongs to the current version of a registered article."""
-    rec = registry.get(str(doc_id))
+    rec = registry.get(doc_id)
     return rec is not None and rec.version == version
 
 

@@ -125,7 +125,7 @@ class Newsdesk(NewsService):
         self._maybe_refresh()
         items = self.retriever.search(query, as_of=as_of, window=window, timings=timings)
         if exclude:
-            items = [i for i in items if str(i.meta.get("doc_id")) not in exclude]
+            items = [i for i in items if i.meta.doc_id not in exclude]
         spec = analyse(query)
         t_rank = time.perf_counter()
         top = rerank(spec, items, k=self.settings.top_k)

@@ -22,7 +22,7 @@ import numpy as np
 from retrieval.config import Settings
 from retrieval.errors import IndexMismatchError, NewsdeskError, StoreUnavailableError
 from retrieval.locks import IndexLock
-from retrieval.types import Article, Chunk
+from retrieval.types import Article, Chunk, ChunkMeta, stored_date
 
 logger = logging.getLogger(__name__)
 
@@ -50,17 +50,6 @@ def _record_meta(r: ArticleRecord) -> dict[str, Any]:
 
 def _iso(d: date | None) -> str:
     return d.isoformat() if d else ""
-
-
-def _ordinal(d: date | None) -> int:
-    return d.toordinal() if d else -1
-
-
-def _date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 def _chroma_error(exc: Exception) -> bool:
@@ -210,21 +199,7 @@ class Store:
     ) -> None:
         """Add one article version's chunks (they stay invisible until its record flips)."""
         ids = [chunk_id(article.doc_id, version, c.index) for c in chunks]
-        metas: list[dict[str, Any]] = [
-            {
-                "doc_id": article.doc_id,
-                "version": version,
-                "chunk": c.index,
-                "start": c.start,
-                "end": c.end,
-                "title": article.title,
-                "outlet": article.outlet,
-                "published": _iso(article.published),
-                "published_ord": _ordinal(article.published),
-                "url": article.url,
-            }
-            for c in chunks
-        ]
+        metas = [ChunkMeta.of(article, version, c).to_chroma() for c in chunks]
         docs = [c.text for c in chunks]
         step = self.max_batch()
         for s in range(0, len(ids), step):
@@ -272,8 +247,7 @@ class Store:
         orphans = [
             cid
             for cid, meta in self.iter_chunk_meta()
-            if (rec := registry.get(str(meta.get("doc_id")))) is None
-            or rec.version != meta.get("version")
+            if (rec := registry.get(meta.doc_id)) is None or rec.version != meta.version
         ]
         step = self.max_batch()
         for s in range(0, len(orphans), step):
@@ -284,7 +258,7 @@ class Store:
 
     def query(
         self, vector: np.ndarray, n: int, *, ids: Sequence[str] | None = None
-    ) -> list[tuple[str, str, dict[str, Any], float]]:
+    ) -> list[tuple[str, str, ChunkMeta, float]]:
         """The n nearest chunks (among `ids` when given) as (id, text, metadata, cosine distance).
 
         Restrict by ids, not by a `where` on metadata: Chroma evaluates a metadata range over
@@ -304,13 +278,13 @@ class Store:
         metas = (res.get("metadatas") or [[]])[0] or []
         dists = (res.get("distances") or [[]])[0] or []
         return [
-            (cid, doc or "", dict(meta or {}), float(dist))
+            (cid, doc or "", ChunkMeta.from_chroma(meta), float(dist))
             for cid, doc, meta, dist in zip(ids, docs, metas, dists, strict=False)
         ]
 
     def get_chunks(
         self, ids: Sequence[str], *, embeddings: bool = False
-    ) -> list[tuple[str, str, dict[str, Any], Any]]:
+    ) -> list[tuple[str, str, ChunkMeta, Any]]:
         """(chunk id, text, metadata, vector or None) of the given chunks that exist."""
         if not ids:
             return []
@@ -319,9 +293,9 @@ class Store:
             got = self.chunks.get(ids=list(ids), include=include)
         vecs = got.get("embeddings")
         vecs = [None] * len(got["ids"]) if vecs is None else vecs
-        return [(*row, vec) for row, vec in zip(_rows(got), vecs, strict=True)]
+        return [(*row, vec) for row, vec in zip(_chunk_rows(got), vecs, strict=True)]
 
-    def chunks_of(self, doc_ids: Sequence[str]) -> list[tuple[str, str, dict[str, Any]]]:
+    def chunks_of(self, doc_ids: Sequence[str]) -> list[tuple[str, str, ChunkMeta]]:
         """(chunk id, text, metadata) of every stored chunk of the given articles."""
         if not doc_ids:
             return []
@@ -329,7 +303,7 @@ class Store:
             got = self.chunks.get(
                 where={"doc_id": {"$in": list(doc_ids)}}, include=["documents", "metadatas"]
             )
-        return _rows(got)
+        return _chunk_rows(got)
 
     def registry(self) -> dict[str, ArticleRecord]:
         """Return every article record by doc id."""
@@ -341,20 +315,21 @@ class Store:
                 source=str(m.get("source", "")),
                 title=str(m.get("title", "")),
                 outlet=str(m.get("outlet", "")),
-                published=_date(m.get("published")),
+                published=stored_date(m.get("published")),
                 url=str(m.get("url", "")),
                 chunks=int(m.get("chunks", 0) or 0),
             )
         return out
 
-    def iter_chunk_meta(self) -> Iterator[tuple[str, dict[str, Any]]]:
+    def iter_chunk_meta(self) -> Iterator[tuple[str, ChunkMeta]]:
         """Yield (chunk id, metadata) for every stored chunk."""
         for cid, _, meta in self._all(self.chunks, ["metadatas"]):
-            yield cid, meta
+            yield cid, ChunkMeta.from_chroma(meta)
 
-    def iter_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    def iter_chunks(self) -> Iterator[tuple[str, str, ChunkMeta]]:
         """Yield (chunk id, text, metadata) for every stored chunk."""
-        yield from self._all(self.chunks, ["metadatas", "documents"])
+        for cid, text, meta in self._all(self.chunks, ["metadatas", "documents"]):
+            yield cid, text, ChunkMeta.from_chroma(meta)
 
     def _all(
         self, collection: Any, include: list[str]
@@ -385,6 +360,11 @@ def _rows(got: Any) -> list[tuple[str, str, dict[str, Any]]]:
         (rid, doc or "", dict(meta or {}))
         for rid, doc, meta in zip(got["ids"], docs, metas, strict=True)
     ]
+
+
+def _chunk_rows(got: Any) -> list[tuple[str, str, ChunkMeta]]:
+    """(id, document, metadata) rows of a Chroma get result on the chunks."""
+    return [(cid, doc, ChunkMeta.from_chroma(meta)) for cid, doc, meta in _rows(got)]
 
 
 def chunk_id(doc_id: str, version: str, index: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -34,6 +35,76 @@ class Chunk:
     text: str
     start: int
     end: int
+
+
+@dataclass(frozen=True)
+class ChunkMeta:
+    """What Chroma keeps beside a stored chunk: where it sits and the article fields to cite it.
+
+    `from_chroma` is the one place that reads the stored form; `to_chroma` the one that writes it.
+    """
+
+    doc_id: str
+    version: str  # the article version this chunk belongs to (see retrieval/store.py)
+    chunk: int  # its index in the article, 0 for the lead
+    start: int
+    end: int
+    title: str
+    outlet: str
+    published: date | None
+    url: str
+
+    @property
+    def published_ord(self) -> int:
+        """The publication day as an ordinal, -1 when unknown (what date windows filter on)."""
+        return self.published.toordinal() if self.published else -1
+
+    @classmethod
+    def of(cls, article: Article, version: str, chunk: Chunk) -> ChunkMeta:
+        """The metadata of one chunk of one article version."""
+        a, c = article, chunk
+        return cls(
+            a.doc_id, version, c.index, c.start, c.end, a.title, a.outlet, a.published, a.url
+        )
+
+    @classmethod
+    def from_chroma(cls, meta: Mapping[str, Any] | None) -> ChunkMeta:
+        """Read stored metadata; a missing or unreadable field becomes empty (0, "", None)."""
+        m = meta or {}
+        return cls(
+            doc_id=str(m.get("doc_id") or ""),
+            version=str(m.get("version") or ""),
+            chunk=int(m.get("chunk") or 0),
+            start=int(m.get("start") or 0),
+            end=int(m.get("end") or 0),
+            title=str(m.get("title") or ""),
+            outlet=str(m.get("outlet") or ""),
+            published=stored_date(m.get("published")),
+            url=str(m.get("url") or ""),
+        )
+
+    def to_chroma(self) -> dict[str, str | int]:
+        """The stored form: flat strings and ints, with `published_ord` for window filters."""
+        return {
+            "doc_id": self.doc_id,
+            "version": self.version,
+            "chunk": self.chunk,
+            "start": self.start,
+            "end": self.end,
+            "title": self.title,
+            "outlet": self.outlet,
+            "published": self.published.isoformat() if self.published else "",
+            "published_ord": self.published_ord,
+            "url": self.url,
+        }
+
+
+def stored_date(value: Any) -> date | None:
+    """Read an ISO date as Newsdesk stores it; None when empty or unreadable."""
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

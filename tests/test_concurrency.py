@@ -33,10 +33,10 @@ def _text(i: int, round_: int, who: str) -> str:
 def _assert_every_article_has_exactly_its_chunks(svc: Newsdesk) -> None:
     registry = svc.store.registry()
     metas = [m for _, m in svc.store.iter_chunk_meta()]
-    per_doc = Counter(str(m["doc_id"]) for m in metas)
+    per_doc = Counter(m.doc_id for m in metas)
     for doc_id, rec in registry.items():
         assert per_doc[doc_id] == rec.chunks, doc_id
-    assert all(registry[str(m["doc_id"])].version == m["version"] for m in metas)  # no orphans
+    assert all(registry[m.doc_id].version == m.version for m in metas)  # no orphans
     assert svc.retriever.lexical.view().versions() == {d: r.version for d, r in registry.items()}
 
 
@@ -99,9 +99,7 @@ def test_searches_during_ingests_see_the_old_or_the_new_index(
             except BaseException as exc:
                 errors.append(exc)
                 return
-            seen.append(
-                tuple(sorted({str(h.meta["version"]) for h in hits if h.meta["doc_id"] == "riga"}))
-            )
+            seen.append(tuple(sorted({h.meta.version for h in hits if h.meta.doc_id == "riga"})))
 
     thread = threading.Thread(target=reader)
     thread.start()

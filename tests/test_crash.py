@@ -67,12 +67,12 @@ def test_sigkill_mid_ingest_then_rerun_is_consistent(tmp_path: Path, embedder: O
     assert len(registry) == 150
     metas = list(svc.store.iter_chunk_meta())
     assert len(metas) == expected == svc.store.count_chunks()
-    keys = [(m["doc_id"], m["chunk"]) for _, m in metas]
+    keys = [(m.doc_id, m.chunk) for _, m in metas]
     assert len(keys) == len(set(keys))  # no duplicates
-    assert all(registry[str(m["doc_id"])].version == m["version"] for _, m in metas)
+    assert all(registry[m.doc_id].version == m.version for _, m in metas)
     assert report.new + report.unchanged == 150
     # The lexical index holds exactly the registered version of every article, and finds them.
     assert svc.retriever.lexical.view().versions() == {d: r.version for d, r in registry.items()}
     hits = svc.retriever.search("festival in Kaunas report 149", system="bm25")
-    assert hits and hits[0].meta["doc_id"] == "doc149"
+    assert hits and hits[0].meta.doc_id == "doc149"
     svc.close()

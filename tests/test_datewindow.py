@@ -81,7 +81,7 @@ def test_equals_the_filtered_query(
         ids, distances = _filtered(indexed, vec, n, window)
         assert [h[0] for h in got] == ids
         assert [h[3] for h in got] == pytest.approx(distances, abs=1e-4)
-        assert all(window[0] <= date.fromisoformat(h[2]["published"]) <= window[1] for h in got)
+        assert all(h[2].published and window[0] <= h[2].published <= window[1] for h in got)
 
 
 def test_each_size_of_window_is_searched_its_own_way(
@@ -111,7 +111,7 @@ def test_each_size_of_window_is_searched_its_own_way(
 def test_search_honours_the_window(indexed: Newsdesk) -> None:
     window = (DAY0 + timedelta(days=6), DAY0 + timedelta(days=7))
     found = indexed.retriever.search("ferry workers strike", system="vector", window=window)
-    assert found and {i.meta["doc_id"] for i in found} <= {"a6", "a7"}
+    assert found and {i.meta.doc_id for i in found} <= {"a6", "a7"}
 
 
 class CountingEmbedder:

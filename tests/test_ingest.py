@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from retrieval.embedding import OnnxMiniLM
 from retrieval.errors import IndexInUseError, IndexMismatchError
 from retrieval.service import Newsdesk
 from retrieval.store import Store
+from retrieval.types import ChunkMeta
 from tests.conftest import SEEDS, make_settings, open_service
 
 
@@ -24,9 +26,9 @@ def _article(path: Path, title: str, body: str) -> Path:
 def _live_chunks(svc: Newsdesk) -> list[tuple[str, str]]:
     reg = svc.store.registry()
     return [
-        (str(m["doc_id"]), str(m["chunk"]))
+        (m.doc_id, str(m.chunk))
         for _, m in svc.store.iter_chunk_meta()
-        if reg[str(m["doc_id"])].version == m["version"]
+        if reg[m.doc_id].version == m.version
     ]
 
 
@@ -40,6 +42,36 @@ def test_ingest_twice_writes_nothing_the_second_time(service: Newsdesk) -> None:
     assert not second.written
     assert sorted(cid for cid, _ in service.store.iter_chunk_meta()) == ids_before
     assert "1 unchanged" in second.summary()
+
+
+def test_chunk_metadata_reads_back_what_was_stored(service: Newsdesk, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    body = " ".join(f"The harbour of Tallinn reopened after storm number {i}." for i in range(60))
+    _article(src / "a.txt", "Harbour reopens", body)
+    (src / "a.meta.yaml").write_text(
+        "outlet: Baltic Times\npublished: 2022-06-13\nurl: https://example.org/harbour\n"
+    )
+    service.ingest([src])
+    rec = service.store.registry()["a"]
+    stored = service.store.chunks.get(include=["metadatas"])["metadatas"]
+    assert len(stored) > 1
+    for raw in stored:
+        meta = ChunkMeta.from_chroma(raw)
+        assert meta.to_chroma() == raw  # the typed record is the stored form, key for key
+        assert (meta.doc_id, meta.version, meta.title, meta.outlet, meta.published, meta.url) == (
+            "a", rec.version, "Harbour reopens", "Baltic Times", date(2022, 6, 13), rec.url
+        )  # fmt: skip
+    assert rec.url == "https://example.org/harbour"
+    spans = sorted((m["chunk"], m["start"], m["end"]) for m in stored)
+    assert spans[0][:2] == (0, 0) and [c for c, _, _ in spans] == list(range(len(spans)))
+
+
+def test_chunk_metadata_tolerates_missing_and_bad_fields() -> None:
+    assert ChunkMeta.from_chroma(None) == ChunkMeta("", "", 0, 0, 0, "", "", None, "")
+    meta = ChunkMeta.from_chroma({"doc_id": "a", "chunk": 2, "published": "not a date"})
+    assert (meta.doc_id, meta.chunk, meta.published, meta.published_ord) == ("a", 2, None, -1)
+    assert ChunkMeta.from_chroma({"published": "2022-06-13"}).published == date(2022, 6, 13)
 
 
 def test_edited_article_replaces_its_chunks(service: Newsdesk, tmp_path: Path) -> None:
@@ -75,7 +107,7 @@ def test_prune_drops_articles_whose_source_is_gone(service: Newsdesk, tmp_path: 
     pruned = service.ingest([src], prune=True)
     assert pruned.pruned == 1
     assert sorted(service.store.registry()) == ["a"]
-    assert all(m["doc_id"] == "a" for _, m in service.store.iter_chunk_meta())
+    assert all(m.doc_id == "a" for _, m in service.store.iter_chunk_meta())
 
 
 def test_bad_inputs_are_reported_and_the_rest_ingests(service: Newsdesk, tmp_path: Path) -> None:
@@ -178,7 +210,7 @@ def test_bm25_matches_chroma_after_each_ingest(service: Newsdesk, tmp_path: Path
     service.ingest([src])
     assert service.retriever.fingerprint != fp1
     hits = service.retriever.search("zebras Daugava", system="bm25")
-    assert hits and hits[0].meta["doc_id"] == "z"
+    assert hits and hits[0].meta.doc_id == "z"
     reopened = open_service(make_settings(service.settings.data_dir), service.embedder)  # type: ignore[arg-type]
     assert reopened.retriever.fingerprint == service.retriever.fingerprint
     reopened.close()

@@ -15,6 +15,7 @@ from retrieval.lexical import LexicalIndex, rebuild_text
 from retrieval.lexical_search import LexicalView
 from retrieval.retriever import _fingerprint
 from retrieval.service import Newsdesk
+from retrieval.types import ChunkMeta
 from tests.conftest import open_service
 
 TOPICS = {
@@ -83,7 +84,7 @@ def test_incremental_add_replace_prune_equal_a_rebuild(service: Newsdesk, tmp_pa
     assert service.ingest([src], prune=True).pruned == 1
     _assert_matches_rebuild(service, scratch)
     hits = service.retriever.search("dam burst Kaunas", system="bm25")
-    assert all(h.meta["doc_id"] != "dam" for h in hits)
+    assert all(h.meta.doc_id != "dam" for h in hits)
 
 
 def test_a_stale_copy_is_repaired_at_open(
@@ -108,7 +109,7 @@ def test_a_stale_copy_is_repaired_at_open(
     svc = open_service(settings, embedder)  # extras, stale versions and missing ones repaired
     (tmp_path / "scratch").mkdir()
     _assert_matches_rebuild(svc, tmp_path / "scratch")
-    assert svc.retriever.search("railway track", system="bm25")[0].meta["doc_id"] == "railway"
+    assert svc.retriever.search("railway track", system="bm25")[0].meta.doc_id == "railway"
     svc.close()
 
 
@@ -134,7 +135,7 @@ def test_an_interrupted_lexical_write_is_repaired(
     reopened = open_service(settings, embedder)
     (tmp_path / "scratch").mkdir()
     _assert_matches_rebuild(reopened, tmp_path / "scratch")
-    assert reopened.retriever.search("bridge Vilnius", system="bm25")[0].meta["doc_id"] == "bridge"
+    assert reopened.retriever.search("bridge Vilnius", system="bm25")[0].meta.doc_id == "bridge"
     reopened.close()
 
 
@@ -149,7 +150,7 @@ def test_a_damaged_index_is_rebuilt(
     for meta in (settings.data_dir / "lexical").rglob("meta.json"):
         meta.write_text("{not json")
     svc = open_service(settings, embedder)
-    assert svc.retriever.search("zebras Daugava", system="bm25")[0].meta["doc_id"] == "zoo"
+    assert svc.retriever.search("zebras Daugava", system="bm25")[0].meta.doc_id == "zoo"
     svc.close()
 
 
@@ -160,21 +161,9 @@ def test_window_and_article_scores(tmp_path: Path) -> None:
         "new": [("new::v::0000", "Ferries stopped again in the harbour.", "2022-06-13")],
     }
 
-    def load(doc_ids: object) -> list[tuple[str, str, dict[str, object]]]:
+    def load(doc_ids: object) -> list[tuple[str, str, ChunkMeta]]:
         return [
-            (
-                cid,
-                text,
-                {
-                    "doc_id": d,
-                    "version": "v",
-                    "chunk": 0,
-                    "start": 0,
-                    "end": len(text),
-                    "title": "",
-                    "published_ord": date.fromisoformat(day).toordinal(),
-                },
-            )
+            (cid, text, ChunkMeta(d, "v", 0, 0, len(text), "", "", date.fromisoformat(day), ""))
             for d, rows in chunks.items()
             for cid, text, day in rows
         ]

@@ -57,7 +57,7 @@ def test_a_bot_starts_without_reading_chunks_and_catches_up_incrementally(
     )
     bot.retriever.refresh()
     assert [ids for who, ids in reads if who == "bot"] == [["zoo"]]
-    assert bot.retriever.search("zebras Daugava", system="bm25")[0].meta["doc_id"] == "zoo"
+    assert bot.retriever.search("zebras Daugava", system="bm25")[0].meta.doc_id == "zoo"
     bot.close()
     writer.close()
 

@@ -271,11 +271,5 @@ def lead_passages(svc: Newsdesk, doc_ids: Sequence[str]) -> list[Passage]:
     ids = [chunk_id(d, registry[d].version, 0) for d in doc_ids if d in registry]
     if not ids:
         return []
-    got = svc.store.chunks.get(ids=ids, include=["documents", "metadatas"])
-    found = {
-        cid: (doc or "", dict(meta or {}))
-        for cid, doc, meta in zip(
-            got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
-        )
-    }
+    found = {cid: (text, meta) for cid, text, meta, _ in svc.store.get_chunks(ids)}
     return [to_passage(Scored(cid, *found[cid])) for cid in ids if cid in found]
