@@ -22,11 +22,11 @@ _QUOTED_AS = re.compile(r"(?P<who>[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*)\s+(?
 _CLAUSE = re.compile(r"[,;:“”\"—–()]|\b(?:and|but|which|who|that|because|while|as|when|if)\b")
 # Words between a speaker and the verb: "Macron earlier on March 5 said", "X has also said"
 _FILLER = re.compile(
-    r"(?:\s+(?:also|later|then|has|have|had|was|were|is|will|would|never|earlier|again|"
+    r"also|later|then|has|have|had|was|were|is|will|would|never|earlier|again|"
     r"previously|repeatedly|publicly|recently|once|first|separately|on|in|at|last|this|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|today|yesterday|"
     r"january|february|march|april|may|june|july|august|september|october|november|"
-    r"december|\d+))+$",
+    r"december|\d+",
     re.I,
 )
 _PRONOUN_RE = re.compile(rf"^{_PRONOUN}$", re.I)
@@ -45,8 +45,7 @@ def explicit_speaker(sentence: str) -> str:
     if m:
         return _tidy(m["who"])
     for m in _VERB.finditer(masked):
-        before = _FILLER.sub("", " " + masked[: m.start()].rstrip())
-        tail = _CLAUSE.split(before)[-1].split()[-7:]
+        tail = _CLAUSE.split(_without_fillers(masked[: m.start()]))[-1].split()[-7:]
         who = " ".join(tail)
         if who and (_PRONOUN_RE.match(who) or re.search(r"[A-Z]", who) or _role(who)):
             return _tidy(who)
@@ -54,6 +53,19 @@ def explicit_speaker(sentence: str) -> str:
     if m:
         return _tidy(re.split(r"[,;]", m["who"])[0])
     return ""
+
+
+def _without_fillers(prefix: str) -> str:
+    """`prefix` without the filler words it ends with, word by word from the end.
+
+    (One regex anchored at the end did the same, but tried every position of a long
+    sentence: it was most of the time of an extractive answer.)
+    """
+    words = prefix.split()
+    end = len(words)
+    while end and _FILLER.fullmatch(words[end - 1]):
+        end -= 1
+    return " ".join(words[:end])
 
 
 def _role(phrase: str) -> bool:
