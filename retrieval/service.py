@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from datetime import date
@@ -60,7 +62,12 @@ class Newsdesk(NewsService):
     @classmethod
     def open(cls, settings: Settings, *, with_llm: bool = True) -> Newsdesk:
         """Open the index (creating it if needed), the embedder and the LLM when configured."""
+        # Import chromadb (0.6 s, pure Python) while the ONNX session is built (C++, which
+        # lets go of the GIL): the first answer comes sooner. numpy is imported already.
+        warm = threading.Thread(target=importlib.import_module, args=("chromadb",), daemon=True)
+        warm.start()
         embedder = make_embedder(settings)
+        warm.join()
         store = Store(settings, embedder.model_id, embedder.dim)
         llm = None
         if with_llm and settings.llm_enabled:
