@@ -27,7 +27,9 @@ class Settings(BaseSettings):
     )
 
     # Storage and retrieval
-    data_dir: Path = _env("NEWSDESK_DATA_DIR", Path("data"), "Index (Chroma and the lexical index), chat and feed state.")
+    data_dir: Path = _env(
+        "NEWSDESK_DATA_DIR", Path("data"), "Chroma, lexical index, chat and feed state."
+    )
     chroma_host: str | None = _env("CHROMA_HOST", None, "Use a Chroma server at this host.")
     chroma_port: int = _env("CHROMA_PORT", 8000, "Port of the Chroma server.")
     collection: str = _env("NEWSDESK_COLLECTION", "newsdesk", "Chroma collection name prefix.")
