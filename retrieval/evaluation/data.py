@@ -81,14 +81,20 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     """Load RealTime QA questions or `{"question", "gold_doc_ids", "as_of"}` records."""
     questions: list[EvalQuestion] = []
     for lineno, rec in _records(path):
-        text = rec.get("question_sentence") or rec.get("question")
-        if not isinstance(text, str) or not text.strip():
-            raise EvalDataError(f"{path}:{lineno}: no question_sentence or question")
+        text = question_text(rec, path, lineno)
         qid = rec.get("question_id") or rec.get("id") or f"line{lineno}"
         as_of = parse_date(rec.get("question_date") or rec.get("as_of"))
         gold = _str_list(rec.get("gold_doc_ids"))
-        questions.append(EvalQuestion(str(qid), text.strip(), gold, as_of))
+        questions.append(EvalQuestion(str(qid), text, gold, as_of))
     return questions
+
+
+def question_text(rec: dict[str, Any], path: Path, lineno: int) -> str:
+    """The question of a RealTime QA (`question_sentence`) or plain (`question`) record."""
+    text = rec.get("question_sentence") or rec.get("question")
+    if not isinstance(text, str) or not text.strip():
+        raise EvalDataError(f"{path}:{lineno}: no question_sentence or question")
+    return text.strip()
 
 
 def _rank_key(item: dict[str, Any]) -> int:

@@ -14,7 +14,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from retrieval.evaluation.data import EvalDataError, _records, _str_list, parse_date
+from retrieval.evaluation.data import (
+    EvalDataError,
+    _records,
+    _str_list,
+    parse_date,
+    question_text,
+)
 from retrieval.text import fold, occurs
 from retrieval.types import Answer, Passage
 
@@ -45,9 +51,7 @@ def load_quiz(path: Path) -> list[QuizQuestion]:
     """Load RealTime QA questions that have an `answer_text` (the others cannot be scored)."""
     out: list[QuizQuestion] = []
     for lineno, rec in _records(path):
-        text = rec.get("question_sentence") or rec.get("question")
-        if not isinstance(text, str) or not text.strip():
-            raise EvalDataError(f"{path}:{lineno}: no question_sentence")
+        text = question_text(rec, path, lineno)
         answers = [a for a in _str_list(rec.get("answer_text")) if a.strip()]
         if not answers:
             continue
