@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from retrieval.config import Settings
 from retrieval.errors import NewsdeskError
-from retrieval.evaluation.data import parse_date
+from retrieval.parse import parse_date
 from retrieval.service import Newsdesk
 from retrieval.types import Turn
 

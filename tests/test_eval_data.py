@@ -15,8 +15,8 @@ from retrieval.evaluation.data import (
     load_corpus,
     load_questions,
     load_seed_questions,
-    parse_date,
 )
+from retrieval.parse import parse_date
 
 
 def _write(path: Path, records: list[dict[str, Any]]) -> Path:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from retrieval.errors import NewsdeskError
+from retrieval.parse import parse_date
 from retrieval.types import Article
 
 
@@ -19,26 +19,6 @@ class EvalDataError(NewsdeskError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, user_message=detail)
-
-
-_DATE_RE = re.compile(r"^\s*(\d{4})[/-](\d{1,2})[/-](\d{1,2})")
-
-
-def parse_date(value: Any) -> date | None:
-    """Read `2022/06/16`, `2022-06-16` or an ISO timestamp; None when absent or unreadable."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    match = _DATE_RE.match(str(value))
-    if not match:
-        return None
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return None
 
 
 def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

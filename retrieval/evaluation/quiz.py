@@ -18,9 +18,9 @@ from retrieval.evaluation.data import (
     EvalDataError,
     _records,
     _str_list,
-    parse_date,
     question_text,
 )
+from retrieval.parse import parse_date
 from retrieval.text import fold, occurs
 from retrieval.types import Answer, Passage
 

@@ -8,6 +8,7 @@ import re
 from datetime import date
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from retrieval.parse import parse_date
 from retrieval.types import Article
 from retrieval.web.fetch import FetchError, Page
 
@@ -115,15 +116,6 @@ def _clean_text(text: str, title: str) -> str:
     return "\n\n".join(lines)[:MAX_TEXT_CHARS]
 
 
-def _parse_iso_date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
 def require_extractor() -> None:
     """Import trafilatura now, so a command that extracts pages names a missing extra at once.
 
@@ -171,7 +163,7 @@ def extract_article(
     outlet = (getattr(doc, "sitename", None) or "").strip()
     if not outlet:
         outlet = (urlsplit(canonical).hostname or "").removeprefix("www.")
-    published = _parse_iso_date(getattr(doc, "date", None)) or fallback_date
+    published = parse_date(getattr(doc, "date", None)) or fallback_date
     author = (getattr(doc, "author", None) or "").strip()
     return Article(
         doc_id=doc_id_for_url(canonical),
