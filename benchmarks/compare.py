@@ -96,12 +96,6 @@ class Tree:
         self.proc.wait()
 
 
-def percentile(values: Sequence[float], p: float) -> float:
-    """Nearest-rank percentile (0 for no values)."""
-    xs = sorted(values)
-    return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))] if xs else 0.0
-
-
 def compare(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Ask every question of both trees in a shuffled order; return one row per question."""
     from benchmarks import RTQA
@@ -130,6 +124,8 @@ def compare(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def report(rows: list[dict[str, Any]]) -> str:
     """p50 / p95 per part and stage, the load and answer agreement."""
+    from retrieval.metrics import percentile  # here: serve() runs in trees without it
+
     loads = [r["load"] for r in rows]
     lines = [f"load average (1 min) {min(loads):.2f}-{max(loads):.2f}, {len(rows)} questions"]
     parts = {

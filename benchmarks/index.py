@@ -11,11 +11,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import peak_rss_mb, percentile
+from benchmarks.measure import peak_rss_mb
 from retrieval.chunking import chunk_text
 from retrieval.config import Settings
 from retrieval.embedding import make_embedder
 from retrieval.ingest import Ingestor, embed_text
+from retrieval.metrics import percentile
 from retrieval.parse import Problem, iter_paths, parse_file
 from retrieval.service import Newsdesk
 from retrieval.store import Store

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import RTQA, SEED_QA
-from benchmarks.measure import peak_rss_mb, percentile
+from benchmarks.measure import peak_rss_mb
 from retrieval.config import Settings
+from retrieval.metrics import percentile
 from retrieval.service import Newsdesk
 from retrieval.types import Article
 

@@ -20,11 +20,12 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from benchmarks.measure import peak_rss_mb, percentile
+from benchmarks.measure import peak_rss_mb
 from bot.telegram.app import EXIT_OK, build_application, serve
 from bot.telegram.services import Services
 from retrieval.api import NewsService
 from retrieval.config import Settings
+from retrieval.metrics import percentile
 from retrieval.service import Newsdesk
 from tests.auxil.fake_bot_api import FakeBotAPI
 

@@ -64,3 +64,12 @@ def test_score_rankings_empty() -> None:
     scores = score_rankings({}, {})
     assert scores.n == 0
     assert scores.mrr == 0.0
+
+
+def test_percentile_is_nearest_rank() -> None:
+    from retrieval.metrics import percentile
+
+    assert percentile([], 95) == 0.0
+    assert percentile([5.0], 50) == 5.0
+    assert percentile([4.0, 1.0, 3.0, 2.0, 5.0], 50) == 3.0
+    assert percentile(range(1, 101), 95) == 95.0

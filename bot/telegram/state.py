@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.telegram.limits import utc_day
+from retrieval.metrics import percentile
 from retrieval.sqlite import Database
 from retrieval.types import Answer, Citation, Turn
 
@@ -226,6 +227,5 @@ class StateStore:
             " JOIN answers ON answers.id = feedback.answer_id WHERE answers.day = ?",
             (day,),
         )[0]  # an aggregate: always one row
-        latencies = sorted(float(r[1]) for r in rows)
-        p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else 0.0
+        p95 = percentile((float(r[1]) for r in rows), 95)
         return UsageStats(day, len(rows), sum(int(r[0]) for r in rows), p95, int(up), int(down))

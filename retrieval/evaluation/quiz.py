@@ -20,6 +20,7 @@ from retrieval.evaluation.data import (
     _str_list,
     question_text,
 )
+from retrieval.metrics import percentile
 from retrieval.parse import parse_date
 from retrieval.text import fold, occurs
 from retrieval.types import Answer, Passage
@@ -135,14 +136,6 @@ def score_quiz(
     )
 
 
-def _percentile(values: Sequence[float], pct: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
 def summarize(checks: Sequence[QuizCheck]) -> dict[str, float | int]:
     """Rates over a set of checks (and latency p50/p95 of the whole answer)."""
     n = len(checks)
@@ -157,8 +150,8 @@ def summarize(checks: Sequence[QuizCheck]) -> dict[str, float | int]:
         "exclusive_recall": rate(c.exclusive for c in checks),
         "ceiling": rate(c.ceiling for c in checks),
         "declined": rate(c.refused for c in checks),
-        "p50_ms": round(_percentile(times, 50), 1),
-        "p95_ms": round(_percentile(times, 95), 1),
+        "p50_ms": round(percentile(times, 50), 1),
+        "p95_ms": round(percentile(times, 95), 1),
     }
 
 
