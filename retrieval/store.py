@@ -191,7 +191,9 @@ class Store:
     def max_batch(self) -> int:
         try:
             return max(1, min(int(self.client.get_max_batch_size()), 1000))
-        except Exception:
+        except Exception as exc:  # a known Chroma failure: a safe size; anything else is a bug
+            if not _chroma_error(exc):
+                raise
             return 500
 
     def add_chunks(
