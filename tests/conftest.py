@@ -73,14 +73,19 @@ def seeded_dir(tmp_path_factory: pytest.TempPathFactory, embedder: OnnxMiniLM) -
     return data
 
 
-@pytest.fixture
-def seeded_service(tmp_path: Path, seeded_dir: Path, embedder: OnnxMiniLM) -> Iterator[Newsdesk]:
-    """A service over a private copy of the seeded index."""
+def service_on_copy(src: Path, tmp_path: Path, embedder: OnnxMiniLM) -> Iterator[Newsdesk]:
+    """Yield a service over a private copy of the index in `src`, closed afterwards."""
     data = tmp_path / "data"
-    shutil.copytree(seeded_dir, data)
+    shutil.copytree(src, data)
     svc = open_service(make_settings(data), embedder)
     yield svc
     svc.close()
+
+
+@pytest.fixture
+def seeded_service(tmp_path: Path, seeded_dir: Path, embedder: OnnxMiniLM) -> Iterator[Newsdesk]:
+    """A service over a private copy of the seeded index."""
+    yield from service_on_copy(seeded_dir, tmp_path, embedder)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from retrieval.embedding import OnnxMiniLM
 from retrieval.service import Newsdesk
 from retrieval.web import ingest_urls
-from tests.conftest import make_settings, open_service
+from tests.conftest import make_settings, open_service, service_on_copy
 from tests.web_fixtures.server import SOLAR, serve_site
 
 VARGA = "Every panel we float on that water"
@@ -40,11 +40,7 @@ def local_dir(
 
 @pytest.fixture
 def local(tmp_path: Path, local_dir: Path, embedder: OnnxMiniLM) -> Iterator[Newsdesk]:
-    data = tmp_path / "data"
-    shutil.copytree(local_dir, data)
-    svc = open_service(make_settings(data), embedder)
-    yield svc
-    svc.close()
+    yield from service_on_copy(local_dir, tmp_path, embedder)
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from retrieval.service import Newsdesk
 from tests.auxil.counting_service import CountingService
 from tests.auxil.fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
 from tests.conftest import make_settings as conftest_settings
-from tests.conftest import open_service
+from tests.conftest import open_service, service_on_copy
 from tests.web_fixtures.server import LIBRARY, serve_site
 
 QUESTION = "What did Germany say about Macron's remarks?"
@@ -35,11 +35,7 @@ def newsdesk(
     seeded_dir: Path, embedder: OnnxMiniLM, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Newsdesk]:
     """One service over a copy of the seeded index, shared by the tests that only ask."""
-    data = tmp_path_factory.mktemp("tg-seeded") / "data"
-    shutil.copytree(seeded_dir, data)
-    svc = open_service(conftest_settings(data), embedder)
-    yield svc
-    svc.close()
+    yield from service_on_copy(seeded_dir, tmp_path_factory.mktemp("tg-seeded"), embedder)
 
 
 @pytest.fixture

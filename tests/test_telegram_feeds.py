@@ -28,7 +28,7 @@ from retrieval.types import Article
 from retrieval.web import follow_feed, list_feeds
 from tests.auxil.fake_bot_api import FakeBotAPI, Sent, parse_telegram_html
 from tests.conftest import open_service
-from tests.web_fixtures.server import BRIDGE, FLOOD, LIBRARY, Site, serve_site
+from tests.web_fixtures.server import BRIDGE, FLOOD, LIBRARY, Site
 
 BOT = "newsdesk_test_bot"
 ADMIN, READER = 42, 77
@@ -42,12 +42,6 @@ FLOOD_TITLE = "Flood warning issued for Elm River valley"
 def api() -> Iterator[FakeBotAPI]:
     with FakeBotAPI(username=BOT) as fake:
         yield fake
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serve_site() as s:
-        yield s
 
 
 def bot_settings(tmp_path: Path, api: FakeBotAPI, **kw: Any) -> Settings:
