@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 import importlib.util
 import logging
@@ -99,9 +100,6 @@ class OnnxMiniLM:
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         # Pad to the longest text of each batch, not to a fixed length: far less work.
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        # Counting needs no truncation or padding; those are settings of a tokenizer, so
-        # counting gets its own rather than switching the embedder's while it may be in use.
-        self._counter = load_tokenizer()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
@@ -117,6 +115,13 @@ class OnnxMiniLM:
         # One ONNX run at a time: the session is shared by handler threads and
         # already uses every core for a single batch.
         self._lock = threading.Lock()
+
+    @functools.cached_property
+    def _counter(self) -> Tokenizer:
+        # Counting needs no truncation or padding; those are settings of a tokenizer, so
+        # counting gets its own rather than switching the embedder's while it may be in use.
+        # Built on first use: only ingests count, and it costs 20 ms at every start.
+        return load_tokenizer()
 
     def count_tokens(self, text: str) -> int:
         """Return the number of model tokens of `text` (without truncation)."""
