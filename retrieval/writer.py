@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from retrieval.embedding import Embedder, OnnxMiniLM
@@ -36,23 +37,15 @@ class IndexWriter:
         self, paths: Sequence[str | Path], *, prune: bool = False, progress: bool = False
     ) -> IngestReport:
         """Ingest files and folders, then publish."""
-        ingestor = self._ingestor(progress)
-        try:
-            return ingestor.run_paths([Path(p) for p in paths], prune=prune)
-        except Exception:
-            self._refresh_after_failure()
-            raise
+        with self._refreshed_on_failure():
+            return self._ingestor(progress).run_paths([Path(p) for p in paths], prune=prune)
 
     def ingest_articles(
         self, articles: Iterable[Article | Problem], *, progress: bool = False
     ) -> IngestReport:
         """Ingest already parsed articles (from the web, say), then publish."""
-        ingestor = self._ingestor(progress)
-        try:
-            return ingestor.run(articles)
-        except Exception:
-            self._refresh_after_failure()
-            raise
+        with self._refreshed_on_failure():
+            return self._ingestor(progress).run(articles)
 
     def rebuild(self) -> None:
         """Drop the index so the next ingest rebuilds it."""
@@ -60,12 +53,17 @@ class IndexWriter:
             self.store.rebuild()
             self.retriever.publish()
 
-    def _refresh_after_failure(self) -> None:
-        """An ingest that failed half-way may have flipped records: show readers what is there."""
+    @contextlib.contextmanager
+    def _refreshed_on_failure(self) -> Iterator[None]:
+        """An ingest that fails half-way may have flipped records: show readers what is there."""
         try:
-            self.retriever.refresh()
-        except NewsdeskError as exc:  # the original error is the one to report
-            logger.warning("could not refresh after a failed ingest: %s", exc)
+            yield
+        except Exception:
+            try:
+                self.retriever.refresh()
+            except NewsdeskError as exc:  # the original error is the one to report
+                logger.warning("could not refresh after a failed ingest: %s", exc)
+            raise
 
     def _ingestor(self, progress: bool) -> Ingestor:
         # Chunks are sized in the local model's tokens; an API embedder's are not counted.
