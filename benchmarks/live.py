@@ -24,7 +24,9 @@ from typing import Any
 from benchmarks import RTQA, SEED_QA
 from benchmarks.measure import peak_rss_mb
 from retrieval.config import Settings
+from retrieval.evaluation.data import question_text
 from retrieval.metrics import percentile
+from retrieval.parse import parse_date
 from retrieval.service import Newsdesk
 from retrieval.types import Article
 
@@ -45,11 +47,9 @@ def _summary(values: list[float]) -> dict[str, float]:
 def load_questions(path: Path, n: int) -> list[tuple[str, date | None]]:
     """(question, as-of date) pairs from RealTime QA or seed QA lines."""
     out: list[tuple[str, date | None]] = []
-    for line in path.open(encoding="utf-8"):
+    for lineno, line in enumerate(path.open(encoding="utf-8"), 1):
         rec = json.loads(line)
-        text = rec.get("question_sentence") or rec.get("question")
-        day = str(rec.get("question_date") or "").replace("/", "-")
-        out.append((str(text), date.fromisoformat(day) if day else None))
+        out.append((question_text(rec, path, lineno), parse_date(rec.get("question_date"))))
         if len(out) >= n:
             break
     return out
@@ -166,21 +166,17 @@ def run(settings: Settings, questions: list[tuple[str, date | None]], args: Any)
 
 
 def phase(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
-    """The `live` phase of `python -m benchmarks`: three new articles, defaults as below."""
+    """The `live` phase of `python -m benchmarks`, with `python -m benchmarks.live`'s defaults."""
     if args.questions_json is None:
         raise SystemExit("the live phase needs --questions-json")
     qs = json.loads(Path(args.questions_json).read_text(encoding="utf-8"))
-    questions = [
-        (str(q["question"]), date.fromisoformat(q["as_of"]) if q.get("as_of") else None) for q in qs
-    ]
-    opts = argparse.Namespace(
-        before_seconds=3.0, after_seconds=1.0, repeat=3, between_seconds=1.0, keep=False
-    )
+    questions = [(str(q["question"]), parse_date(q.get("as_of"))) for q in qs]
+    opts = build_parser().parse_args(["--data-dir", str(settings.data_dir)])
     return run(settings, questions, opts)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `python -m benchmarks.live`."""
+def build_parser() -> argparse.ArgumentParser:
+    """The arguments of `python -m benchmarks.live`; the runner's phase takes their defaults."""
     p = argparse.ArgumentParser(prog="python -m benchmarks.live", description=__doc__)
     p.add_argument("--data-dir", type=Path, required=True, help="an index built by newsdesk")
     p.add_argument("--questions", type=Path, default=None, help="RealTime QA or seed QA jsonl")
@@ -190,7 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=3, help="articles ingested, one at a time")
     p.add_argument("--between-seconds", type=float, default=1.0)
     p.add_argument("--keep", action="store_true", help="leave the new article in the index")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m benchmarks.live`."""
+    args = build_parser().parse_args(argv)
     env_file = os.environ.get("NEWSDESK_ENV_FILE", ".env") or None
     settings = Settings(_env_file=env_file, data_dir=args.data_dir, llm="off")
     rtqa = RTQA / "questions_dev.jsonl"
