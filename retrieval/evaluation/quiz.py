@@ -59,7 +59,7 @@ def load_quiz(path: Path) -> list[QuizQuestion]:
         out.append(
             QuizQuestion(
                 qid=str(rec.get("question_id") or f"line{lineno}"),
-                question=text.strip(),
+                question=text,
                 as_of=parse_date(rec.get("question_date")),
                 week=str(rec.get("week") or ""),
                 choices=_str_list(rec.get("choices")),
