@@ -19,6 +19,8 @@ from benchmarks import DOCS, REPO, RTQA, SEED_QA, SEEDS
 from benchmarks.phases import PHASES, reported_phases
 from benchmarks.report import markdown, plot, render_table
 from bot.cli import load_settings
+from retrieval.evaluation.data import question_text
+from retrieval.parse import parse_date
 
 QUESTION = "What did Germany say about Macron's remarks?"
 
@@ -67,11 +69,12 @@ def _questions(args: argparse.Namespace, seed: bool, work: Path) -> Path:
         qa = [json.loads(line) for line in SEED_QA.open()]
         out = [{"question": q["question"]} for q in qa] * 5
     else:
-        for line in args.questions.open():
+        for lineno, line in enumerate(args.questions.open(), 1):
             q = json.loads(line)
             if q.get("gold_doc_ids"):
-                day = str(q.get("question_date", "")).replace("/", "-") or None
-                out.append({"question": q["question_sentence"], "as_of": day})
+                day = parse_date(q.get("question_date"))
+                text = question_text(q, args.questions, lineno)
+                out.append({"question": text, "as_of": day.isoformat() if day else None})
             if len(out) >= args.n_questions:
                 break
     path = work / ("questions-seed.json" if seed else "questions-rtqa.json")
