@@ -89,9 +89,9 @@ def run_alerts_bench(
 
 def format_report(r: dict[str, Any]) -> str:
     """A few lines for the terminal."""
+    delivered = f"{r['notified']} notified, {r['lost']} lost, {r['duplicated']} duplicated"
     return (
-        f"alerts: 1 matching article, {r['chats']} subscribed chats: {r['notified']} notified, "
-        f"{r['lost']} lost, {r['duplicated']} duplicated\n"
+        f"alerts: 1 matching article, {r['chats']} subscribed chats: {delivered}\n"
         f"  {r['seconds']:.1f} s from arrival to the last alert: {r['alerts_per_s']:.1f}/s "
         f"(Telegram allows about {r['telegram_limit_per_s']}/s; the most in any 1 s window: "
         f"{r['peak_per_second']}); "

@@ -84,16 +84,12 @@ class Settings(BaseSettings):
     allowed_user_ids: IdList = _env("NEWSDESK_ALLOWED_USER_IDS", [], "Empty: anyone.")
     allowed_chat_ids: IdList = _env("NEWSDESK_ALLOWED_CHAT_IDS", [], "Empty: any chat.")
     admin_ids: IdList = _env("NEWSDESK_ADMIN_IDS", [], "Users allowed /ingest and /stats.")
-    rate_per_minute: int = _env(
-        "NEWSDESK_RATE_PER_MINUTE", 10, "Questions a user may ask a minute."
-    )
+    rate_per_minute: int = _env("NEWSDESK_RATE_PER_MINUTE", 10, "Questions per user a minute.")
     daily_cap: int = _env("NEWSDESK_DAILY_CAP", 200, "Questions a user may ask a day.")
     max_question_chars: int = _env("NEWSDESK_MAX_QUESTION_CHARS", 1000, "Longest question.")
     max_concurrent_llm: int = _env("NEWSDESK_MAX_CONCURRENT_LLM", 4, "Simultaneous answers.")
     max_alerts: int = _env("NEWSDESK_MAX_ALERTS", 10, "Topic alerts one chat may set.")
-    alerts_per_hour: int = _env(
-        "NEWSDESK_ALERTS_PER_HOUR", 20, "Alert messages one chat gets an hour."
-    )
+    alerts_per_hour: int = _env("NEWSDESK_ALERTS_PER_HOUR", 20, "Alerts one chat gets an hour.")
 
     # Live coverage
     follow_every: str = _env("NEWSDESK_FOLLOW_EVERY", "15m", "Feed polling interval.")

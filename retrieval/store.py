@@ -26,8 +26,6 @@ from retrieval.types import Article, Chunk, ChunkMeta, stored_date
 
 logger = logging.getLogger(__name__)
 
-_PAGE = 5000
-
 
 @dataclass(frozen=True)
 class ArticleRecord:
@@ -64,6 +62,8 @@ def _chroma_error(exc: Exception) -> bool:
 
 class Store:
     """The Chroma collections of one Newsdesk index."""
+
+    PAGE = 5000  # records per `get` when reading a whole collection
 
     def __init__(self, settings: Settings, model_id: str, dim: int) -> None:
         self.settings = settings
@@ -340,11 +340,11 @@ class Store:
         offset = 0
         while True:
             with self._guard("get"):
-                page = collection.get(include=include, limit=_PAGE, offset=offset)
+                page = collection.get(include=include, limit=self.PAGE, offset=offset)
             yield from _rows(page)
-            if len(page["ids"]) < _PAGE:
+            if len(page["ids"]) < self.PAGE:
                 return
-            offset += _PAGE
+            offset += self.PAGE
 
     def count_chunks(self) -> int:
         return int(self.chunks.count())

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from telegram import BotCommand, Message, Update
+from telegram import Message, Update
 from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.telegram.access import admin_only
@@ -210,4 +210,4 @@ def handlers(services: Services) -> Sequence[Handler]:
     ]
 
 
-FEATURE = Feature(handlers, admin_commands=[BotCommand(c, d) for c, d in MENU.items()])
+FEATURE = Feature(handlers, admin_menu=MENU)

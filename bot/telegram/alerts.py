@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -33,6 +33,12 @@ from bot.telegram.send import reply_text, send_html
 from bot.telegram.services import Services
 
 log = logging.getLogger(__name__)
+
+MENU = {  # the commands and their line in the command menu
+    "alert": "Be told when news on a topic arrives",
+    "alerts": "This chat's topic alerts",
+    "unalert": "Stop a topic alert",
+}
 
 STOP_GRACE = 10.0  # seconds a delivery in progress may take when the bot stops
 # Alerts leave evenly spaced, below Telegram's ~30 messages a second to different chats: the
@@ -271,12 +277,4 @@ def handlers(services: Services) -> Sequence[Handler]:
     ]
 
 
-FEATURE = Feature(
-    handlers,
-    commands=[
-        BotCommand("alert", "Be told when news on a topic arrives"),
-        BotCommand("alerts", "This chat's topic alerts"),
-        BotCommand("unalert", "Stop a topic alert"),
-    ],
-    background=Sender,
-)
+FEATURE = Feature(handlers, MENU, background=Sender)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.telegram.feature import NEW, Context, Feature, Handler
 from bot.telegram.render import render_answer
 from bot.telegram.send import answer_link, send_html
 from bot.telegram.services import Services
+
+MENU = {"brief": "A briefing: the newest coverage, or /brief TOPIC"}
 
 
 def handlers(services: Services) -> Sequence[Handler]:
@@ -29,7 +31,4 @@ def handlers(services: Services) -> Sequence[Handler]:
     return [CommandHandler("brief", on_brief, filters=NEW)]
 
 
-FEATURE = Feature(
-    handlers,
-    commands=[BotCommand("brief", "A briefing: the newest coverage, or /brief TOPIC")],
-)
+FEATURE = Feature(handlers, MENU)

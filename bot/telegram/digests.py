@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from telegram import Bot, BotCommand, Update
+from telegram import Bot, Update
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler
 
@@ -30,6 +30,11 @@ from bot.telegram.services import Services
 from retrieval.errors import NewsdeskError
 
 log = logging.getLogger(__name__)
+
+MENU = {  # the commands and their line in the command menu
+    "digest": "A daily digest of the new articles",
+    "timezone": "This chat's time zone (for digests)",
+}
 
 TICK = 30.0  # seconds between checks at most (a schedule set meanwhile is seen by then)
 GRACE = timedelta(hours=2)  # a slot missed by less (the bot was down) is still sent
@@ -227,11 +232,4 @@ def handlers(services: Services) -> Sequence[Handler]:
     ]
 
 
-FEATURE = Feature(
-    handlers,
-    commands=[
-        BotCommand("digest", "A daily digest of the new articles"),
-        BotCommand("timezone", "This chat's time zone (for digests)"),
-    ],
-    background=Scheduler,
-)
+FEATURE = Feature(handlers, MENU, background=Scheduler)

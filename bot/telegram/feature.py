@@ -8,8 +8,8 @@ admin-only handlers carry `admin_only(services.access)` in their filters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram import Bot, BotCommand, Update
@@ -39,12 +39,23 @@ class Feature:
 
     `handlers(services)` builds its handlers; within group 0 the first handler that matches
     an update handles it, so a feature lists its own fallbacks (say "/stats is for admins")
-    after the handlers they stand in for. `commands` go into every chat's command menu,
-    `admin_commands` only into admins' private chats. `background(services, bot)`, if any,
-    makes the feature's task, started after the bot is initialised and stopped with it.
+    after the handlers they stand in for. `menu` (command -> description) goes into every
+    chat's command menu, `admin_menu` only into admins' private chats. `background(services,
+    bot)`, if any, makes the feature's task, started after the bot is initialised and stopped
+    with it.
     """
 
     handlers: Callable[[Services], Sequence[Handler]]
-    commands: Sequence[BotCommand] = ()
-    admin_commands: Sequence[BotCommand] = ()
+    menu: Mapping[str, str] = field(default_factory=dict)
+    admin_menu: Mapping[str, str] = field(default_factory=dict)
     background: Callable[[Services, Bot], Background] | None = None
+
+    @property
+    def commands(self) -> list[BotCommand]:
+        """The menu entries for every chat."""
+        return [BotCommand(c, d) for c, d in self.menu.items()]
+
+    @property
+    def admin_commands(self) -> list[BotCommand]:
+        """The menu entries for admins' private chats only."""
+        return [BotCommand(c, d) for c, d in self.admin_menu.items()]

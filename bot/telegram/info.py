@@ -23,6 +23,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MENU = {  # the commands and their line in the command menu
+    "start": "What the coverage holds",
+    "help": "How to ask",
+    "sources": "Full sources of the last answer",
+    "latest": "The newest articles in the coverage",
+}
+
 FALLBACK_EXAMPLES = ("What did Germany say about Macron's remarks?", "What happened this week?")
 EXAMPLES_SECONDS = 600.0  # /start's example questions are made again after this
 LATEST_DEFAULT, LATEST_MAX = 10, 30
@@ -188,12 +195,4 @@ def handlers(services: Services) -> Sequence[Handler]:
     ]
 
 
-FEATURE = Feature(
-    handlers,
-    commands=[
-        BotCommand("start", "What the coverage holds"),
-        BotCommand("help", "How to ask"),
-        BotCommand("sources", "Full sources of the last answer"),
-        BotCommand("latest", "The newest articles in the coverage"),
-    ],
-)
+FEATURE = Feature(handlers, MENU)

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Sequence
 
-from telegram import BotCommand, Chat, Message, MessageEntity, Update
+from telegram import Chat, Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.ext import CommandHandler, MessageHandler, filters
 
@@ -28,6 +28,8 @@ from bot.telegram.services import Services
 from retrieval.types import Answer
 
 log = logging.getLogger(__name__)
+
+MENU = {"ask": "Ask a question (in groups)"}  # its line in the command menu
 
 NON_TEXT = "Send me a question as text, and I'll answer from the news coverage I have."
 
@@ -195,4 +197,4 @@ def handlers(services: Services) -> Sequence[Handler]:
     ]
 
 
-FEATURE = Feature(handlers, commands=[BotCommand("ask", "Ask a question (in groups)")])
+FEATURE = Feature(handlers, MENU)

@@ -20,6 +20,34 @@ from retrieval.metrics import percentile
 from retrieval.sqlite import Database
 from retrieval.types import Answer, Citation, Turn
 
+
+@dataclass(frozen=True)
+class UsageStats:
+    """What /stats shows for one day."""
+
+    day: str
+    questions: int
+    refusals: int
+    p95_ms: float
+    thumbs_up: int
+    thumbs_down: int
+
+    @property
+    def refusal_rate(self) -> float:
+        return self.refusals / self.questions if self.questions else 0.0
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """An answer as kept for /sources and feedback."""
+
+    id: int
+    chat_id: int
+    question: str
+    answer: str
+    citations: list[Citation]
+
+
 _V1 = """
 CREATE TABLE IF NOT EXISTS answers (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -53,33 +81,6 @@ CREATE TABLE IF NOT EXISTS usage (
 );
 """
 MIGRATIONS = (_V1,)  # append, never edit (retrieval/sqlite.py)
-
-
-@dataclass(frozen=True)
-class UsageStats:
-    """What /stats shows for one day."""
-
-    day: str
-    questions: int
-    refusals: int
-    p95_ms: float
-    thumbs_up: int
-    thumbs_down: int
-
-    @property
-    def refusal_rate(self) -> float:
-        return self.refusals / self.questions if self.questions else 0.0
-
-
-@dataclass(frozen=True)
-class StoredAnswer:
-    """An answer as kept for /sources and feedback."""
-
-    id: int
-    chat_id: int
-    question: str
-    answer: str
-    citations: list[Citation]
 
 
 def _citation_from_json(data: dict[str, Any]) -> Citation:

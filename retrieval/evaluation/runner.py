@@ -237,12 +237,12 @@ def check_answer(q: SeedQuestion, ans: Answer, chunk_texts: dict[str, str]) -> A
         qid=q.qid,
         question=q.question,
         answerable=q.answerable,
-        refused=ans.refused,
-        mode=ans.mode,
         passed=passed,
+        refused=ans.refused,
+        problems=problems,
+        mode=ans.mode,
         citations_valid=valid,
         evidence_hit=hit,
-        problems=problems,
     )
 
 

@@ -6,6 +6,7 @@ import threading
 from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from retrieval.api import NewsService
 from retrieval.ingest import IngestReport
@@ -28,20 +29,13 @@ class CountingService(NewsService):
     def uses_llm(self) -> bool:
         return self.inner.uses_llm
 
-    def answer(
-        self,
-        question: str,
-        history: Sequence[Turn] = (),
-        *,
-        as_of: date | None = None,
-        extractive: bool = False,
-    ) -> Answer:
+    def answer(self, *args: Any, **kwargs: Any) -> Answer:
         with self._lock:
             self.answers += 1
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
-            return self.inner.answer(question, history, as_of=as_of, extractive=extractive)
+            return self.inner.answer(*args, **kwargs)
         finally:
             with self._lock:
                 self.in_flight -= 1
@@ -78,14 +72,8 @@ class CountingService(NewsService):
     def latest(self, n: int = 10) -> Sequence[ArticleRecord]:
         return self.inner.latest(n)
 
-    def brief(
-        self,
-        topic: str | None = None,
-        *,
-        as_of: date | None = None,
-        doc_ids: Sequence[str] | None = None,
-    ) -> Answer:
-        return self.inner.brief(topic, as_of=as_of, doc_ids=doc_ids)
+    def brief(self, *args: Any, **kwargs: Any) -> Answer:
+        return self.inner.brief(*args, **kwargs)
 
     def close(self) -> None:
         self.inner.close()
