@@ -19,8 +19,8 @@ from benchmarks import DOCS, REPO, RTQA, SEED_QA, SEEDS
 from benchmarks.phases import PHASES, reported_phases
 from benchmarks.report import markdown, plot, render_table
 from bot.cli import load_settings
+from retrieval.dates import parse_date
 from retrieval.evaluation.data import question_text
-from retrieval.parse import parse_date
 
 QUESTION = "What did Germany say about Macron's remarks?"
 

@@ -24,9 +24,9 @@ from typing import Any
 from benchmarks import RTQA, SEED_QA
 from benchmarks.measure import peak_rss_mb
 from retrieval.config import Settings
+from retrieval.dates import parse_date
 from retrieval.evaluation.data import question_text
 from retrieval.metrics import percentile
-from retrieval.parse import parse_date
 from retrieval.service import Newsdesk
 from retrieval.types import Article
 

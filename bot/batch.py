@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from retrieval.config import Settings
+from retrieval.dates import parse_date
 from retrieval.errors import NewsdeskError
-from retrieval.parse import parse_date
 from retrieval.service import Newsdesk
 from retrieval.types import Turn
 

@@ -8,13 +8,13 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
+from retrieval.dates import MONTH_DATE, parse_date
 from retrieval.types import Article
 
 logger = logging.getLogger(__name__)
@@ -53,34 +53,6 @@ _DATELINE = re.compile(
     r"^\s*(?:[A-Z][A-Za-z.,' -]{0,40}?\s*)?\((?P<outlet>[A-Za-z][A-Za-z/&.' -]{1,30})\)\s*[—–-]"
 )
 _CNN_DATELINE = re.compile(r"^\s*(?:[A-Z][A-Za-z.' -]{0,30}\s)?(?P<outlet>CNN|AP|Reuters)\s+—")
-_MONTH_DATE = re.compile(
-    r"\b(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.? (\d{1,2}), (\d{4})\b"
-)
-
-
-def parse_date(value: Any) -> date | None:
-    """Parse the date formats seen in news metadata; None when unknown."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    m = re.match(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", text)
-    if m:
-        try:
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            return None
-    m2 = _MONTH_DATE.search(text)
-    if m2:
-        try:
-            return datetime.strptime(f"{m2[1][:3]} {m2[2]} {m2[3]}", "%b %d %Y").date()
-        except ValueError:
-            return None
-    return None
 
 
 def clean_body(text: str) -> str:
@@ -139,7 +111,7 @@ def make_article(
         )
         text = text[:MAX_ARTICLE_CHARS]
     outlet = outlet or outlet_from_text(text) or (outlet_from_url(url) if url else "")
-    pub = parse_date(published) or parse_date(_MONTH_DATE.search(text[:400]) and text[:400])
+    pub = parse_date(published) or parse_date(MONTH_DATE.search(text[:400]) and text[:400])
     yield Article(
         doc_id=doc_id,
         title=(title or "").strip() or _fallback_title(text),

@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from retrieval.config import Settings
+from retrieval.dates import parse_date
 from retrieval.errors import IndexMismatchError, NewsdeskError, StoreUnavailableError
 from retrieval.locks import IndexLock
-from retrieval.types import Article, Chunk, ChunkMeta, stored_date
+from retrieval.types import Article, Chunk, ChunkMeta
 
 logger = logging.getLogger(__name__)
 
@@ -317,7 +318,7 @@ class Store:
                 source=str(m.get("source", "")),
                 title=str(m.get("title", "")),
                 outlet=str(m.get("outlet", "")),
-                published=stored_date(m.get("published")),
+                published=parse_date(m.get("published")),
                 url=str(m.get("url", "")),
                 chunks=int(m.get("chunks", 0) or 0),
             )

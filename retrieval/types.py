@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from retrieval.dates import parse_date
+
 AnswerMode = Literal["extractive", "llm"]
 
 
@@ -79,7 +81,7 @@ class ChunkMeta:
             end=int(m.get("end") or 0),
             title=str(m.get("title") or ""),
             outlet=str(m.get("outlet") or ""),
-            published=stored_date(m.get("published")),
+            published=parse_date(m.get("published")),
             url=str(m.get("url") or ""),
         )
 
@@ -97,14 +99,6 @@ class ChunkMeta:
             "published_ord": self.published_ord,
             "url": self.url,
         }
-
-
-def stored_date(value: Any) -> date | None:
-    """Read an ISO date as Newsdesk stores it; None when empty or unreadable."""
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)

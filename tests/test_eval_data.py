@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from retrieval.dates import parse_date
 from retrieval.evaluation.data import (
     EvalDataError,
     load_baseline,
@@ -16,7 +17,6 @@ from retrieval.evaluation.data import (
     load_questions,
     load_seed_questions,
 )
-from retrieval.parse import parse_date
 
 
 def _write(path: Path, records: list[dict[str, Any]]) -> Path:

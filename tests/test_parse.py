@@ -11,12 +11,12 @@ import pytest
 
 from retrieval import parse
 from retrieval.chunking import chunk_text
+from retrieval.dates import parse_date
 from retrieval.parse import (
     MAX_ARTICLE_CHARS,
     Problem,
     clean_body,
     outlet_from_text,
-    parse_date,
     parse_file,
 )
 from retrieval.service import Newsdesk

@@ -11,11 +11,11 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bot.telegram.limits import utc_day
+from retrieval.dates import parse_date
 from retrieval.metrics import percentile
 from retrieval.sqlite import Database
 from retrieval.types import Answer, Citation, Turn
@@ -84,14 +84,13 @@ MIGRATIONS = (_V1,)  # append, never edit (retrieval/sqlite.py)
 
 
 def _citation_from_json(data: dict[str, Any]) -> Citation:
-    published = data.get("published")
     return Citation(
         n=int(data["n"]),
         doc_id=str(data.get("doc_id", "")),
         chunk_id=str(data.get("chunk_id", "")),
         title=str(data.get("title", "")),
         outlet=str(data.get("outlet", "")),
-        published=date.fromisoformat(published) if published else None,
+        published=parse_date(data.get("published")),
         url=str(data.get("url", "")),
         quote=str(data.get("quote", "")),
     )

@@ -9,8 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from retrieval.dates import parse_date
 from retrieval.errors import NewsdeskError
-from retrieval.parse import parse_date
 from retrieval.types import Article
 
 

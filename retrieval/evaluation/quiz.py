@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from retrieval.dates import parse_date
 from retrieval.evaluation.data import (
     EvalDataError,
     _records,
@@ -21,7 +22,6 @@ from retrieval.evaluation.data import (
     question_text,
 )
 from retrieval.metrics import percentile
-from retrieval.parse import parse_date
 from retrieval.text import fold, occurs
 from retrieval.types import Answer, Passage
 

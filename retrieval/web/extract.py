@@ -8,7 +8,7 @@ import re
 from datetime import date
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from retrieval.parse import parse_date
+from retrieval.dates import parse_date
 from retrieval.types import Article
 from retrieval.web.fetch import FetchError, Page
 
