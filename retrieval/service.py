@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import threading
 import time
@@ -16,6 +15,7 @@ from retrieval.answering import analyse, extractive_answer, format_date, refusal
 from retrieval.answering.briefing import briefing_topic, build_briefing
 from retrieval.answering.question import condense_without_llm
 from retrieval.api import NewsService
+from retrieval.chroma_import import import_chromadb
 from retrieval.config import Settings
 from retrieval.deadline import Deadline
 from retrieval.embedding import Embedder, make_embedder
@@ -62,9 +62,9 @@ class Newsdesk(NewsService):
     @classmethod
     def open(cls, settings: Settings, *, with_llm: bool = True) -> Newsdesk:
         """Open the index (creating it if needed), the embedder and the LLM when configured."""
-        # Import chromadb (0.6 s, pure Python) while the ONNX session is built (C++, which
+        # Import chromadb (0.5 s, pure Python) while the ONNX session is built (C++, which
         # lets go of the GIL): the first answer comes sooner. numpy is imported already.
-        warm = threading.Thread(target=importlib.import_module, args=("chromadb",), daemon=True)
+        warm = threading.Thread(target=import_chromadb, daemon=True)
         warm.start()
         embedder = make_embedder(settings)
         warm.join()

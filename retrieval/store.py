@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.chroma_import import import_chromadb
 from retrieval.config import Settings
 from retrieval.dates import parse_date
 from retrieval.errors import IndexMismatchError, NewsdeskError, StoreUnavailableError
@@ -84,7 +85,7 @@ class Store:
             raise
 
     def _connect(self, settings: Settings) -> Any:
-        import chromadb
+        chromadb = import_chromadb()
         from chromadb.config import Settings as ChromaSettings
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
