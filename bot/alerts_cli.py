@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from bot.alerts import alert_list, check_topic, plain_alert, plan
-from bot.subscriptions import LOCAL_CHAT, Subscriptions
-from retrieval.api import NewsService
 from retrieval.config import Settings
+
+if TYPE_CHECKING:
+    from retrieval.api import NewsService
+
+# bot.alerts and bot.subscriptions are imported by the commands that use them: every
+# `newsdesk` command imports this module to register its parser (cold start).
 
 
 def cmd_alert(args: argparse.Namespace, settings: Settings) -> int:
     """Add, list or remove the terminal user's topic alerts."""
+    from bot.alerts import alert_list, check_topic
+    from bot.subscriptions import LOCAL_CHAT, Subscriptions
+
     subs = Subscriptions.in_data_dir(settings.data_dir)
     try:
         if args.action == "list":
@@ -55,6 +62,9 @@ def print_matches(service: NewsService, settings: Settings, doc_ids: Sequence[st
     """Print the terminal user's alerts among newly stored articles; return how many."""
     if not doc_ids:
         return 0
+    from bot.alerts import plain_alert, plan
+    from bot.subscriptions import LOCAL_CHAT, Subscriptions
+
     subs = Subscriptions.in_data_dir(settings.data_dir)
     try:
         found = plan(service, subs, settings, doc_ids, chats=lambda c: c == LOCAL_CHAT)

@@ -9,14 +9,11 @@ from pathlib import Path
 
 from bot.args import date_arg
 from retrieval.config import Settings
-from retrieval.evaluation.data import EvalDataError, load_seed_questions
-from retrieval.evaluation.runner import (
-    format_answers_table,
-    format_retrieval_table,
-    run_answers_eval,
-    run_retrieval_eval,
-)
+from retrieval.evaluation.data import EvalDataError
 from retrieval.service import Newsdesk
+
+# The evaluation runners are imported by the commands that use them: every `newsdesk`
+# command imports this module to register its parser (cold start).
 
 
 def _positive(value: str) -> int:
@@ -31,6 +28,8 @@ def _positive(value: str) -> int:
 
 def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     """Rank documents for every gold question and print Hits@k / MRR@10 per system."""
+    from retrieval.evaluation.runner import format_retrieval_table, run_retrieval_eval
+
     result = run_retrieval_eval(
         settings,
         args.corpus,
@@ -82,7 +81,9 @@ def cmd_eval_quiz(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval_answers(args: argparse.Namespace, settings: Settings) -> int:
     """Ask the seed questions through the bot's service and score the answers."""
+    from retrieval.evaluation.data import load_seed_questions
     from retrieval.evaluation.quiz import is_quiz_file
+    from retrieval.evaluation.runner import format_answers_table, run_answers_eval
 
     if is_quiz_file(args.questions):
         return cmd_eval_quiz(args, settings)
