@@ -31,17 +31,11 @@ class NewsService(Protocol):
         ...
 
     def answer(
-        self,
-        question: str,
-        history: Sequence[Turn] = (),
-        *,
-        as_of: date | None = None,
-        extractive: bool = False,
+        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
     ) -> Answer:
         """Answer from the coverage with checked citations, or decline.
 
-        With an LLM the deadlines of `astream` apply; `extractive` quotes the coverage even
-        then (fast and offline: inline queries).
+        With an LLM the deadlines of `astream` apply.
         """
         ...
 
@@ -56,17 +50,23 @@ class NewsService(Protocol):
         """
         ...
 
-    def brief(
-        self,
-        topic: str | None = None,
-        *,
-        as_of: date | None = None,
-        doc_ids: Sequence[str] | None = None,
-    ) -> Answer:
+    def brief(self, topic: str | None = None, *, as_of: date | None = None) -> Answer:
         """The briefing: the newest (or, with a topic, the most relevant) articles, each
         headline with its lead quoted and cited, newest first; a time phrase in `topic`
-        limits it to that window. With `doc_ids`, only those articles (a digest: what
-        arrived since the last one)."""
+        limits it to that window."""
+        ...
+
+    def digest(
+        self, doc_ids: Sequence[str], topic: str | None = None, *, as_of: date | None = None
+    ) -> Answer:
+        """The briefing of the articles `doc_ids` only (what arrived since the last digest)."""
+        ...
+
+    def quote(
+        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
+    ) -> Answer:
+        """Answer with verified quotes of the coverage, never the LLM, or decline (fast and
+        offline: inline queries, example questions)."""
         ...
 
     def match(

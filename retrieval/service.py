@@ -162,20 +162,18 @@ class Newsdesk(NewsService):
         return standalone, result
 
     def answer(
-        self,
-        question: str,
-        history: Sequence[Turn] = (),
-        *,
-        as_of: date | None = None,
-        extractive: bool = False,
+        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
     ) -> Answer:
-        """Answer from the coverage with checked citations, or decline.
-
-        With an LLM the answer keeps the deadlines of `astream` (run here in a private event
-        loop); `extractive` answers with quotes even then (fast: inline queries).
-        """
-        if self.llm is not None and not extractive:
+        """Answer with checked citations, or decline; with an LLM within the deadlines of
+        `astream` (run here in a private event loop)."""
+        if self.llm is not None:
             return asyncio.run(self._final(question, history, as_of))
+        return self.quote(question, history, as_of=as_of)
+
+    def quote(
+        self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
+    ) -> Answer:
+        """Answer with quotes, never the LLM (fast: inline queries)."""
         return self.answer_traced(question, history, as_of=as_of)[0]
 
     def answer_traced(
@@ -229,18 +227,22 @@ class Newsdesk(NewsService):
             ans.note = note
         return self._finish(ans, q, standalone, as_of, result, started), result
 
-    def brief(
-        self,
-        topic: str | None = None,
-        *,
-        as_of: date | None = None,
-        doc_ids: Sequence[str] | None = None,
-    ) -> Answer:
+    def brief(self, topic: str | None = None, *, as_of: date | None = None) -> Answer:
         """A briefing: the newest articles (with a topic, the most relevant), newest first.
 
-        A time phrase in `topic` ("this week", "since Monday") limits it to that window;
-        `doc_ids` limits it to those articles (a digest of what arrived since the last).
+        A time phrase in `topic` ("this week", "since Monday") limits it to that window.
         """
+        return self._brief(topic, as_of, None)
+
+    def digest(
+        self, doc_ids: Sequence[str], topic: str | None = None, *, as_of: date | None = None
+    ) -> Answer:
+        """The briefing of those articles only (a digest of what arrived since the last)."""
+        return self._brief(topic, as_of, doc_ids)
+
+    def _brief(
+        self, topic: str | None, as_of: date | None, doc_ids: Sequence[str] | None
+    ) -> Answer:
         started = time.perf_counter()
         as_of = as_of or date.today()
         text = " ".join((topic or "").split())
@@ -262,9 +264,7 @@ class Newsdesk(NewsService):
         """
         if self.llm is None or briefing_topic(" ".join(question.split())) is not None:
             # extractive: with an LLM, answer() would run this stream again
-            yield await asyncio.to_thread(
-                self.answer, question, history, as_of=as_of, extractive=True
-            )
+            yield await asyncio.to_thread(self.quote, question, history, as_of=as_of)
             return
         deadline = Deadline.start(self.settings)
         started = time.perf_counter()

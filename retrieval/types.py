@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from typing import Any, Literal
 
@@ -149,6 +149,12 @@ class Citation:
         data = asdict(self)
         data["published"] = self.published.isoformat() if self.published else None
         return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Citation:
+        """The inverse of `to_json`; a text field it lacks is empty."""
+        text = {f.name: str(data.get(f.name) or "") for f in fields(cls) if f.type == "str"}
+        return cls(n=int(data["n"]), published=parse_date(data.get("published")), **text)
 
 
 @dataclass(frozen=True)

@@ -76,16 +76,16 @@ def test_seed_questions_still_answered_beside_the_page(local: Newsdesk) -> None:
 def test_a_briefing_of_chosen_articles_lists_only_those(local: Newsdesk) -> None:
     solar = next(r.doc_id for r in local.latest(5) if r.title.startswith("Council backs"))
     seed = next(r.doc_id for r in local.latest(5) if r.doc_id != solar)
-    only = local.brief(doc_ids=[solar])
+    only = local.digest([solar])
     assert [c.doc_id for c in only.citations] == [solar], only.answer
     assert "(1 article)" in only.answer and "Ukraine" not in only.answer
-    both = local.brief(doc_ids=[seed, solar])
+    both = local.digest([seed, solar])
     assert {c.doc_id for c in both.citations} == {seed, solar} and "(2 articles)" in both.answer
     # a topic among them: the matching one; none matching: says so, lists them anyway
-    assert [
-        c.doc_id for c in local.brief("floating solar farm", doc_ids=[seed, solar]).citations
-    ] == [solar]
-    off = local.brief("floating solar farm", doc_ids=[seed])
+    assert [c.doc_id for c in local.digest([seed, solar], "floating solar farm").citations] == [
+        solar
+    ]
+    off = local.digest([seed], "floating solar farm")
     assert "None of these articles is about" in off.answer and off.citations[0].doc_id == seed
-    gone = local.brief(doc_ids=["no-such-article"])
+    gone = local.digest(["no-such-article"])
     assert not gone.refused and not gone.citations and "None of those articles" in gone.answer

@@ -135,7 +135,7 @@ class Scheduler:
             return
         ids = [doc_id for doc_id, _ in new]
         try:
-            answer = await asyncio.to_thread(s.service.brief, None, doc_ids=ids)
+            answer = await asyncio.to_thread(s.service.digest, ids)
         except NewsdeskError as exc:
             log.warning("No digest for chat %s: %s", d.chat_id, exc)
             return

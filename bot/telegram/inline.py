@@ -98,7 +98,7 @@ class Inline:
 
     async def _answer(self, user_id: int, question: str) -> Answer:
         service, state = self.services.service, self.services.state
-        answer = await asyncio.to_thread(service.answer, question, extractive=True)
+        answer = await asyncio.to_thread(service.quote, question)
         await asyncio.to_thread(state.count_question, user_id)
         return answer
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.telegram.limits import utc_day
-from retrieval.dates import parse_date
 from retrieval.metrics import percentile
 from retrieval.sqlite import Database
 from retrieval.types import Answer, Citation, Turn
@@ -83,19 +82,6 @@ CREATE TABLE IF NOT EXISTS usage (
 MIGRATIONS = (_V1,)  # append, never edit (retrieval/sqlite.py)
 
 
-def _citation_from_json(data: dict[str, Any]) -> Citation:
-    return Citation(
-        n=int(data["n"]),
-        doc_id=str(data.get("doc_id", "")),
-        chunk_id=str(data.get("chunk_id", "")),
-        title=str(data.get("title", "")),
-        outlet=str(data.get("outlet", "")),
-        published=parse_date(data.get("published")),
-        url=str(data.get("url", "")),
-        quote=str(data.get("quote", "")),
-    )
-
-
 class StateStore:
     """One SQLite file (`telegram.sqlite3` in the data dir), safe to use from threads."""
 
@@ -158,7 +144,7 @@ class StateStore:
     def _stored(self, row: Sequence[Any] | None) -> StoredAnswer | None:
         if row is None:
             return None
-        cites = [_citation_from_json(c) for c in json.loads(row[4])]
+        cites = [Citation.from_json(c) for c in json.loads(row[4])]
         return StoredAnswer(int(row[0]), int(row[1]), str(row[2]), str(row[3]), cites)
 
     def last_answer(self, chat_id: int) -> StoredAnswer | None:

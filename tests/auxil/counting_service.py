@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,16 +29,22 @@ class CountingService(NewsService):
     def uses_llm(self) -> bool:
         return self.inner.uses_llm
 
-    def answer(self, *args: Any, **kwargs: Any) -> Answer:
+    def _counted(self, answer: Callable[..., Answer], *args: Any, **kwargs: Any) -> Answer:
         with self._lock:
             self.answers += 1
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
-            return self.inner.answer(*args, **kwargs)
+            return answer(*args, **kwargs)
         finally:
             with self._lock:
                 self.in_flight -= 1
+
+    def answer(self, *args: Any, **kwargs: Any) -> Answer:
+        return self._counted(self.inner.answer, *args, **kwargs)
+
+    def quote(self, *args: Any, **kwargs: Any) -> Answer:
+        return self._counted(self.inner.quote, *args, **kwargs)
 
     async def astream(
         self, question: str, history: Sequence[Turn] = (), *, as_of: date | None = None
@@ -74,6 +80,9 @@ class CountingService(NewsService):
 
     def brief(self, *args: Any, **kwargs: Any) -> Answer:
         return self.inner.brief(*args, **kwargs)
+
+    def digest(self, *args: Any, **kwargs: Any) -> Answer:
+        return self.inner.digest(*args, **kwargs)
 
     def close(self) -> None:
         self.inner.close()
