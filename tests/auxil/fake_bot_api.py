@@ -103,11 +103,11 @@ class FakeBotAPI(BotMethods):
         self,
         chat_id: int,
         *,
+        is_bot: bool = False,
+        edited: bool = False,
         user_id: int | None = None,
         chat_type: str | None = None,
         reply_to: int | None = None,
-        is_bot: bool = False,
-        edited: bool = False,
         **content: Any,
     ) -> int:
         """Queue an incoming message (any content fields) and return its message id."""
