@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     openai_embed_model: str = _env(
         "NEWSDESK_OPENAI_EMBED_MODEL", "text-embedding-3-small", "Model for the openai backend."
     )
-    top_k: int = _env("NEWSDESK_TOP_K", 5, "Passages given to the answerer.")
+    top_k: int = _env("NEWSDESK_TOP_K", 12, "Passages given to the answerer.")
     min_relevance: float = _env(
         "NEWSDESK_MIN_RELEVANCE", 0.25, "Relevance gate: below this the bot declines."
     )
