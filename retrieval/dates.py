@@ -21,7 +21,7 @@ def parse_date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     text = str(value).strip()
-    if len(text) == 10:  # the ISO dates Newsdesk stores: the common case, read fast
+    if len(text) == 10 and text[4] == text[7] == "-":  # as Newsdesk stores dates: read fast
         try:
             return date.fromisoformat(text)
         except ValueError:
