@@ -57,3 +57,40 @@ def test_an_llm_answer_in_its_own_words_keeps_its_quotes_under_sources() -> None
     long_cite = Citation(1, "d", "c", "T", "O", None, "", "word " * 100)
     html = telegram_answer(Answer("q", "Paraphrase [1].", False, "llm", [long_cite]))
     assert "word word" in parse_telegram_html(html)
+
+
+def _doc(doc_id: str, text: str) -> Passage:
+    return Passage(f"{doc_id}::v::0000", doc_id, text, "T", "O", date(2024, 3, 11), "", 0,
+                   len(text))  # fmt: skip
+
+
+def test_an_expletive_it_does_not_pull_in_the_sentence_before() -> None:
+    text = (
+        "Markets were quiet on Friday as traders waited. "
+        "It is estimated that the strike at the port will cost shippers $2 billion a week."
+    )
+    answer = extractive_answer("How much will the port strike cost shippers?", [_doc("d", text)])
+    assert (
+        answer.answer.startswith('"It is estimated') and "Markets were quiet" not in answer.answer
+    )
+    leaning = (
+        "Kirby spoke to reporters on Friday at the White House. "
+        "He added that the strike at the port will cost shippers $2 billion."
+    )
+    answer = extractive_answer("How much will the port strike cost shippers?", [_doc("d", leaning)])
+    assert answer.answer.startswith('"Kirby spoke')  # "He added" needs the sentence before
+
+
+def test_a_sentence_repeated_by_another_article_is_quoted_once() -> None:
+    text = "Honda recalled 2.9 million vehicles over faulty seat belts on Tuesday."
+    answer = extractive_answer(
+        "Which automaker recalled 2.9 million vehicles?", [_doc("a", text), _doc("b", text)]
+    )
+    assert answer.answer.count("Honda recalled") == 1
+
+
+def test_a_question_in_the_coverage_is_not_the_answer() -> None:
+    quiz = "Which automaker recalled 2.9 million vehicles this week?"
+    text = "Honda recalled 2.9 million vehicles over faulty seat belts on Tuesday."
+    answer = extractive_answer(quiz, [_doc("quiz", quiz), _doc("news", text)])
+    assert answer.answer.startswith('"Honda recalled')

@@ -29,6 +29,13 @@ from retrieval.text import content_stems, fold, occurs
         ("What is the Czech ammunition initiative worth?", "number", ""),
         ("When did the Queen die?", "date", ""),
         ("Which wildly popular show was green lit for a new season?", "thing", ""),
+        # the head of the phrase after "which" decides, not any kind noun further on
+        ("Shops are short of which condiment, sparking outrage in the country?", "thing", ""),
+        ("Which Supreme Court ruling did the president call devastating?", "thing", ""),
+        ("Which Nobel Peace Prize-winning former world leader died this week?", "person", ""),
+        ("Meloni claimed victory to become which country's new prime minister?", "place", ""),
+        ("Which Major League Baseball team was invited to the White House?", "org", ""),
+        ("What storm battered the island this week?", "thing", ""),
     ],
 )
 def test_expected_answer_and_subject(question: str, kind: str, subject: str) -> None:
@@ -131,3 +138,9 @@ def test_lead_sentence_skips_boilerplate() -> None:
     )
     s, e = lead_sentence(text)
     assert text[s:e].startswith("The council approved")
+
+
+def test_a_place_the_question_names_in_another_form_is_not_an_answer() -> None:
+    folded = f" {fold('A volcano erupted on which Japanese island on Sunday?')} "
+    assert type_fit("place", "Japan's Sakurajima volcano erupted on Sunday.", folded) < 1.0
+    assert type_fit("place", "The volcano erupted in Indonesia on Sunday.", folded) == 1.0

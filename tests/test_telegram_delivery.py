@@ -35,12 +35,13 @@ async def test_long_reply_split_balanced(
     sentence = (
         "The zebra migration across the Mara river drew record crowds of wildlife rangers, "
         + "with herds <crossing> & swimming as rangers counted them again and again, " * 14
-        + "rangers said."
+        + "rangers said on day {day}."
     )
+    # each sentence its own (the answer quotes a repeated sentence once)
     articles = [
         {"id": f"zebra{i}", "title": f"{long_title} part {i}", "outlet": "Wild & Co",
          "published": f"2024-03-0{i + 1}", "url": f"https://example.org/z?i={i}&x=<1>",
-         "text": " ".join([sentence] * 3)}
+         "text": " ".join(sentence.format(day=3 * i + j) for j in range(3))}
         for i in range(4)
     ]  # fmt: skip
     src = tmp_path / "zebras.jsonl"

@@ -12,9 +12,21 @@ from retrieval.text import open_quotation
 from retrieval.types import Answer, AnswerMode, Citation, Passage
 
 MAX_QUOTES = 3
-CLOSE = 0.8  # a further sentence is quoted when it scores this close to the best
+CLOSE = 0.75  # a further sentence is quoted when it scores this close to the best
+LEXICAL_SHARE = 0.3  # ... and covers this share of the best one's question words
 NEIGHBOUR = 0.75  # ... or this close when it follows the best one (they read as one quote)
-_CONTINUES = re.compile(r"^\W*(he|she|they|it|this|that|the minister|the president)\b", re.I)
+# A sentence that leans on the one before: a pronoun subject ("He added", "That was"), not
+# a determiner ("This conversation ...") or an expletive "it" ("It is expected that ...").
+_CONTINUES = re.compile(
+    r"^\W*(?:he|she|they|the minister|the president|"
+    r"it(?!\s+(?:is|was|'s|’s|would be|will be|has been|remains)\s+(?:estimated|expected|likely|"
+    r"unlikely|unclear|not|possible|impossible|important|clear|thought|believed|understood|"
+    r"reported|said|time|hard|difficult|too|also|worth)\b)|"
+    r"(?:this|that)(?=\s+(?:is|was|are|were|has|had|will|would|could|may|might|means|meant|"
+    r"comes|came)\b|['’]s\b))\b",
+    re.I,
+)
+PREVIOUS = 0.4  # the sentence before is quoted for context only when it scores this close
 _NAMED = re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+")
 
 
@@ -58,7 +70,12 @@ def _expand(best: Candidate, ranked: Sequence[Candidate], spec: QuestionSpec) ->
         if nxt is not None and ((nxt.speaker and unnamed) or _CONTINUES.match(nxt.text)):
             return [copy, nxt]
     prev = _previous(best, ranked)
-    if prev is not None and _CONTINUES.match(best.text) and len(prev.text) < 300:
+    if (
+        prev is not None
+        and _CONTINUES.match(best.text)
+        and len(prev.text) < 300
+        and prev.score >= PREVIOUS * best.score
+    ):
         return [prev, best]
     return [best]
 
@@ -73,8 +90,9 @@ def choose(ranked: Sequence[Candidate], spec: QuestionSpec) -> list[Candidate]:
     for s in ranked[1:]:
         if len(chosen) >= MAX_QUOTES or s.score < CLOSE * best.score:
             break
-        lexical_ok = s.features["lexical"] >= 0.7 * best.features["lexical"]
-        if lexical_ok and all(c.key != s.key for c in chosen):
+        lexical_ok = s.features["lexical"] >= LEXICAL_SHARE * best.features["lexical"]
+        # near-identical articles repeat sentences: quote each text once
+        if lexical_ok and all(c.key != s.key and c.text != s.text for c in chosen):
             chosen.append(s)
     return chosen[:MAX_QUOTES]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from retrieval.answering.places import PLACES
-from retrieval.text import STOPWORDS
+from retrieval.text import STOPWORDS, term_in
 
 # Words that start a capitalised run without being a name ("The", "But", "Officials").
 _STARTERS = STOPWORDS | frozenset(
@@ -274,6 +274,12 @@ def _name_kind(name: str, before: str, sentence_start: bool) -> str:
 
 _DIRECTIONS = {"north", "south", "east", "west", "northern", "southern", "eastern", "western"}
 
+
+def _named_in(word: str, question_folded: str) -> bool:
+    """Whether the question names this word, or a close form of it (Japan/Japanese)."""
+    return f" {word} " in question_folded or (len(word) >= 4 and term_in(word, question_folded))
+
+
 # Which mention kinds answer which question kinds (and how well).
 FITS: dict[str, dict[str, float]] = {
     "person": {"person": 1.0, "name": 0.6, "role": 0.6, "org": 0.4, "weak": 0.2},
@@ -295,7 +301,7 @@ def type_fit(kind: str, sentence: str, question_folded: str) -> float:
         if w <= best:
             continue
         words = [t for t in re.findall(r"\w+", m.text.lower()) if t not in STOPWORDS]
-        if words and all(f" {t} " in question_folded for t in words):
-            continue  # the question already names it: not an answer
+        if words and all(_named_in(t, question_folded) for t in words):
+            continue  # the question already names it ("Japan" for "Japanese"): not an answer
         best = w
     return best

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from retrieval.text import content_stems, named_terms, stem, words
+from retrieval.text import STOPWORDS, content_stems, named_terms, stem, words
 from retrieval.types import Turn
 
 AnswerType = Literal["person", "place", "org", "date", "number", "speech", "thing"]
@@ -34,6 +34,7 @@ _KIND_NOUNS: dict[AnswerType, tuple[str, ...]] = {
         "governor", "mayor", "judge", "justice", "lawmaker", "representative", "chancellor",
         "member", "golfer", "quarterback", "coach", "comedian", "host", "astronaut",
         "scientist", "journalist", "spokesman", "spokeswoman", "spokesperson", "chief",
+        "owner", "boss", "manager", "footballer", "pitcher", "rocker", "legend",
     ),
     "date": ("year", "month", "day", "date", "decade", "century", "season"),
     "number": (
@@ -99,18 +100,52 @@ class QuestionSpec:
     kind_noun: str = ""  # "country" of "which country"
 
 
+# Words that end the noun phrase after "which"/"what" (besides stopwords and punctuation):
+# common verbs and adverbs of quiz questions ("which team recently won", "which product
+# early next month").
+_PHRASE_ENDS = frozenset({
+    "won", "became", "made", "set", "hit", "took", "saw", "broke", "led", "ran", "gave", "sold",
+    "bought", "left", "lost", "began", "came", "went", "met", "held", "sent", "wins", "makes",
+    "early", "next", "last", "soon", "recently", "currently", "reportedly", "officially",
+    "finally", "first",
+})  # fmt: skip
+_TOKEN = re.compile(r"[A-Za-z0-9][\w'’.-]*|[,;:?!()]")
+
+
+def _head_kind(tokens: list[str]) -> tuple[AnswerType, str] | None:
+    """Kind of the noun phrase that starts `tokens` ("British pop star", "Supreme Court
+    ruling"): its last kind noun, skipping capitalised ones (they are part of a name); a
+    possessive one asks for its owner ("which country's new prime minister")."""
+    phrase: list[str] = []
+    for tok in tokens[:6]:
+        low = re.sub(r"['’]s$", "", tok.lower())
+        if low != tok.lower() and low in _KIND_OF and not tok[0].isupper():
+            return _KIND_OF[low], low
+        if (
+            not tok[0].isalnum()
+            or low in STOPWORDS
+            or low in _PHRASE_ENDS
+            or (re.fullmatch(r"[a-z]{4,}(?:ed|ing)", low) and low not in _KIND_OF)
+        ):
+            break
+        phrase.append(tok)
+    for tok in reversed(phrase):
+        low = re.sub(r"['’]s$", "", tok.lower())
+        if low in _KIND_OF and not tok[0].isupper():
+            return _KIND_OF[low], low
+    return None
+
+
 def _kind(question: str, low: list[str]) -> tuple[AnswerType, str]:
-    """Expected answer type from the wh-word and the noun that follows it."""
+    """Expected answer type from the wh-word and the noun phrase that follows it."""
     if _HOW_MANY.search(question):
         return "number", ""
-    for i, w in enumerate(low):
-        if w in ("which", "what", "whose") and i + 1 < len(low):
-            # "which British pop star", "what type of aircraft": look a few words on
-            for noun in low[i + 1 : i + 7]:
-                if noun in ("of", "is", "was", "did", "does", "has", "will", "are"):
-                    break
-                if noun in _KIND_OF:
-                    return _KIND_OF[noun], noun
+    tokens = _TOKEN.findall(question)
+    for i, tok in enumerate(tokens):
+        if tok.lower() in ("which", "what", "whose"):
+            found = _head_kind(tokens[i + 1 :])
+            if found:
+                return found
     if "who" in low or "whom" in low:
         return "person", ""
     if "where" in low:

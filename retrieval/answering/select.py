@@ -28,6 +28,7 @@ WEIGHTS: dict[str, float] = {
     "rank": 0.25,  # from a better-ranked passage
     "similarity": 0.0,  # MiniLM cosine of question and sentence (off: see docs)
 }
+QUESTION = 0.5  # penalty of a sentence that asks a question (it does not answer one)
 LONG = 320  # characters; longer sentences read badly as answers ...
 LENGTH_PENALTY = 0.0  # ... but hold the answer more often: no penalty (tuning weeks)
 _BOILERPLATE = re.compile(
@@ -118,6 +119,8 @@ def score_candidates(
             c.score -= WEIGHTS["speaker"] * f["speaker"] * 0.5 * (not spec.who_is)
         else:  # "what did X say", "who criticized that?": answered by attributed statements
             c.score += 0.25 if c.speaker else 0.1 * f["speech"] - 0.2
+        if c.text.rstrip(" \"'”’)").endswith("?"):
+            c.score -= QUESTION
         if _BOILERPLATE.search(c.text) or len(c.text) < 25:
             c.score -= 0.5
         c.score -= LENGTH_PENALTY * max(0, len(c.text) - LONG) / 100
