@@ -10,6 +10,7 @@ import re
 from typing import TYPE_CHECKING
 
 from retrieval.answering.briefing import lead_passages
+from retrieval.answering.speakers import speakers as answer_speakers
 from retrieval.text import STOPWORDS, split_sentences
 
 if TYPE_CHECKING:
@@ -18,25 +19,18 @@ if TYPE_CHECKING:
 RECENT = 6  # newest articles looked at
 TRIED = 6  # candidate questions answered at most (each costs a retrieval)
 
-_NAME = r"(?:the\s+)?[A-Z][\w’'.-]+(?:\s+(?:of\s+)?[A-Z][\w’'.-]+){0,3}"
-_SAID = r"(?:said|says|told|added|warned|announced)"
-# "John Kirby told reporters", "the White House said"; "..., said Ingrid Maalouf"
-_BEFORE = re.compile(rf"(?P<who>{_NAME})\s+(?:has\s+|had\s+|also\s+)?{_SAID}\b")
-_AFTER = re.compile(rf"[,”\"]\s*{_SAID}\s+(?:[a-z]+\s+){{0,4}}?(?P<who>{_NAME})")
-
 
 def speakers(text: str) -> list[str]:
-    """Named people or organisations a text quotes, in order of appearance."""
-    found: list[tuple[int, str]] = []
-    for start, end in split_sentences(text):
-        sentence = text[start:end]
-        for pattern in (_BEFORE, _AFTER):
-            for m in pattern.finditer(sentence):
-                who = re.sub(r"^the\s+", "the ", m["who"])
-                head = who.removeprefix("the ").split()[0].lower()
-                if head not in STOPWORDS and not re.match(r"(?:He|She|They|It|We|I)\b", who):
-                    found.append((start + m.start("who"), who))
-    return list(dict.fromkeys(w for _, w in sorted(found)))
+    """Named people or organisations a text quotes, in order of appearance (the answerer's
+    own speaker rules, so that the question offered is one it matches)."""
+    sents = [text[s:e] for s, e in split_sentences(text, whole_quotes=True)]
+    found: list[str] = []
+    for sentence, who in zip(sents, answer_speakers(sents), strict=True):
+        if not re.search(r"[A-Z]", who) or who.split()[0].lower() in STOPWORDS:
+            continue
+        # "What did the White House say?": keep the article the speaker had
+        found.append(f"the {who}" if re.search(rf"\bthe {re.escape(who)}", sentence) else who)
+    return list(dict.fromkeys(found))
 
 
 def example_questions(svc: Newsdesk, n: int = 2) -> list[str]:

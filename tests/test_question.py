@@ -70,6 +70,8 @@ def test_stance_questions_want_a_statement() -> None:
             "U.S. Geological Survey",
         ),
         ("The bridge opened in 2020.", ""),
+        # who asks for something is not who says the sentence
+        ("Zelenskiy has never asked for troops, the White House said on March 5.", "White House"),
     ],
 )
 def test_explicit_speakers(sentence: str, speaker: str) -> None:

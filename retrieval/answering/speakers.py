@@ -29,6 +29,7 @@ _FILLER = re.compile(
     r"december|\d+",
     re.I,
 )
+_REQUEST = re.compile(r"ask(?:ed|s)?\s+for\b")
 _PRONOUN_RE = re.compile(rf"^{_PRONOUN}$", re.I)
 _QUOTATION = re.compile(r"“[^”]*”?|\"[^\"]*\"?")
 
@@ -45,6 +46,8 @@ def explicit_speaker(sentence: str) -> str:
     if m:
         return _tidy(m["who"])
     for m in _VERB.finditer(masked):
+        if _REQUEST.match(masked, m.start()):
+            continue  # "X has never asked for troops, the White House said": X asks, not says
         tail = _CLAUSE.split(_without_fillers(masked[: m.start()]))[-1].split()[-7:]
         who = " ".join(tail)
         if who and (_PRONOUN_RE.match(who) or re.search(r"[A-Z]", who) or _role(who)):
