@@ -29,7 +29,8 @@ def speakers(text: str) -> list[str]:
         if not re.search(r"[A-Z]", who) or who.split()[0].lower() in STOPWORDS:
             continue
         # "What did the White House say?": keep the article the speaker had
-        found.append(f"the {who}" if re.search(rf"\bthe {re.escape(who)}", sentence) else who)
+        the = re.search(rf"\bthe {re.escape(who)}", sentence, re.I)
+        found.append(f"the {who}" if the else who)
     return list(dict.fromkeys(found))
 
 

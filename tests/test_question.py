@@ -36,6 +36,8 @@ from retrieval.text import content_stems, fold, occurs
         ("Meloni claimed victory to become which country's new prime minister?", "place", ""),
         ("Which Major League Baseball team was invited to the White House?", "org", ""),
         ("What storm battered the island this week?", "thing", ""),
+        ("WHICH COUNTRY WILL HOST THE NEXT WORLD CUP?", "place", ""),
+        ("Which Country Will Host The Next World Cup?", "place", ""),
     ],
 )
 def test_expected_answer_and_subject(question: str, kind: str, subject: str) -> None:

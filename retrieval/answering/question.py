@@ -112,14 +112,15 @@ _PHRASE_ENDS = frozenset({
 _TOKEN = re.compile(r"[A-Za-z0-9][\w'’.-]*|[,;:?!()]")
 
 
-def _head_kind(tokens: list[str]) -> tuple[AnswerType, str] | None:
+def _head_kind(tokens: list[str], cased: bool = True) -> tuple[AnswerType, str] | None:
     """Kind of the noun phrase that starts `tokens` ("British pop star", "Supreme Court
-    ruling"): its last kind noun, skipping capitalised ones (they are part of a name); a
-    possessive one asks for its owner ("which country's new prime minister")."""
+    ruling"): its last kind noun, skipping capitalised ones when the question is `cased`
+    (they are part of a name); a possessive one asks for its owner ("which country's new
+    prime minister")."""
     phrase: list[str] = []
     for tok in tokens[:6]:
         low = re.sub(r"['’]s$", "", tok.lower())
-        if low != tok.lower() and low in _KIND_OF and not tok[0].isupper():
+        if low != tok.lower() and low in _KIND_OF and not (cased and tok[0].isupper()):
             return _KIND_OF[low], low
         if (
             not tok[0].isalnum()
@@ -131,7 +132,7 @@ def _head_kind(tokens: list[str]) -> tuple[AnswerType, str] | None:
         phrase.append(tok)
     for tok in reversed(phrase):
         low = re.sub(r"['’]s$", "", tok.lower())
-        if low in _KIND_OF and not tok[0].isupper():
+        if low in _KIND_OF and not (cased and tok[0].isupper()):
             return _KIND_OF[low], low
     return None
 
@@ -141,9 +142,10 @@ def _kind(question: str, low: list[str]) -> tuple[AnswerType, str]:
     if _HOW_MANY.search(question):
         return "number", ""
     tokens = _TOKEN.findall(question)
+    cased = not (question.isupper() or question.istitle())  # "WHICH COUNTRY WON?"
     for i, tok in enumerate(tokens):
         if tok.lower() in ("which", "what", "whose"):
-            found = _head_kind(tokens[i + 1 :])
+            found = _head_kind(tokens[i + 1 :], cased)
             if found:
                 return found
     if "who" in low or "whom" in low:
