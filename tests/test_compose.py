@@ -94,3 +94,21 @@ def test_a_question_in_the_coverage_is_not_the_answer() -> None:
     text = "Honda recalled 2.9 million vehicles over faulty seat belts on Tuesday."
     answer = extractive_answer(quiz, [_doc("quiz", quiz), _doc("news", text)])
     assert answer.answer.startswith('"Honda recalled')
+
+
+def test_two_passages_of_one_article_share_one_source_line() -> None:
+    first = "The council voted 8-1 on Monday to build the floating solar farm on the reservoir."
+    second = "The floating solar farm will power 4,000 homes once the council's plan is done."
+    passages = [
+        Passage("d::v::0000", "d", first, "Council backs solar farm", "Gazette",
+                date(2024, 3, 11), "https://example.org/solar", 0, len(first)),
+        Passage("d::v::0001", "d", second, "Council backs solar farm", "Gazette",
+                date(2024, 3, 11), "https://example.org/solar", 900, 900 + len(second)),
+    ]  # fmt: skip
+    answer = extractive_answer("What did the council decide on the floating solar farm?", passages)
+    assert [c.n for c in answer.citations] == [1, 2]
+    sources = render_answer(answer).split("Sources:")[1]
+    assert sources.count("Council backs solar farm") == 1 and "[1, 2] Council" in sources
+    html = telegram_answer(answer)
+    assert html.count("Council backs solar farm") == 1 and "[1, 2] <a href" in html
+    assert render_sources(answer).count("Council backs solar farm") == 2  # /sources: each

@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from retrieval.text import fold
+from bot.render import compact_sources
 from retrieval.types import Answer, Citation
 
 MAX_MESSAGE = 4096
@@ -51,12 +51,15 @@ def blockquote(text: str) -> str:
     return f"{tag}{esc(text)}</blockquote>"
 
 
-def source_line(c: Citation, *, full_quote: bool = False, quote: bool = True) -> str:
-    """One source: [n] linked headline, outlet, date, and (unless `quote` is off) its quote."""
+def source_line(
+    c: Citation, *, full_quote: bool = False, quote: bool = True, numbers: Sequence[int] = ()
+) -> str:
+    """One source: [n] linked headline, outlet, date, and (unless `quote` is off) its quote;
+    `numbers` for one article cited by several passages ("[1, 2]")."""
     meta = ", ".join(
         p for p in (esc(c.outlet), c.published.isoformat() if c.published else "") if p
     )
-    line = f"[{c.n}] {_headline(c)}"
+    line = f"[{', '.join(map(str, numbers or [c.n]))}] {_headline(c)}"
     if meta:
         line += f" — {meta}"
     if quote and c.quote.strip():
@@ -85,9 +88,9 @@ def render_answer(answer: Answer) -> str:
     if answer.note:
         parts.append(f"<i>{esc(answer.note)}</i>")
     if answer.citations and not answer.refused:
-        shown = fold(answer.answer)
         block = "\n\n".join(
-            source_line(c, quote=fold(c.quote) not in shown) for c in answer.citations
+            source_line(c, quote=quote, numbers=numbers)
+            for c, numbers, quote in compact_sources(answer)
         )
         parts.append(f"<b>Sources</b>\n{block}")
     return "\n\n".join(p for p in parts if p)
