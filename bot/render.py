@@ -9,10 +9,15 @@ from retrieval.text import fold
 from retrieval.types import Answer, Citation
 
 
+def markers(c: Citation, numbers: Sequence[int] = ()) -> str:
+    """Return "[n]", or "[1, 2]" for one article cited by several passages (`numbers`)."""
+    return f"[{', '.join(map(str, numbers or [c.n]))}]"
+
+
 def source_line(c: Citation, numbers: Sequence[int] = ()) -> str:
     """Return "[n] headline, outlet, date, url" ("[1, 2] ..." for `numbers`)."""
     parts = [c.title, c.outlet, format_date(c.published), c.url]
-    return f"[{', '.join(map(str, numbers or [c.n]))}] " + ", ".join(p for p in parts if p)
+    return f"{markers(c, numbers)} " + ", ".join(p for p in parts if p)
 
 
 def shown_in_answer(c: Citation, answer: Answer) -> bool:

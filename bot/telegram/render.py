@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from bot.render import compact_sources
+from bot.render import compact_sources, markers
 from retrieval.types import Answer, Citation
 
 MAX_MESSAGE = 4096
@@ -59,7 +59,7 @@ def source_line(
     meta = ", ".join(
         p for p in (esc(c.outlet), c.published.isoformat() if c.published else "") if p
     )
-    line = f"[{', '.join(map(str, numbers or [c.n]))}] {_headline(c)}"
+    line = f"{markers(c, numbers)} {_headline(c)}"
     if meta:
         line += f" — {meta}"
     if quote and c.quote.strip():

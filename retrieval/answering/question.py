@@ -117,10 +117,11 @@ def _head_kind(tokens: list[str], cased: bool = True) -> tuple[AnswerType, str] 
     ruling"): its last kind noun, skipping capitalised ones when the question is `cased`
     (they are part of a name); a possessive one asks for its owner ("which country's new
     prime minister")."""
-    phrase: list[str] = []
+    kinds: list[str] = []  # the phrase's kind nouns, in order
     for tok in tokens[:6]:
         low = re.sub(r"['’]s$", "", tok.lower())
-        if low != tok.lower() and low in _KIND_OF and not (cased and tok[0].isupper()):
+        is_kind = low in _KIND_OF and not (cased and tok[0].isupper())
+        if is_kind and low != tok.lower():
             return _KIND_OF[low], low
         if (
             not tok[0].isalnum()
@@ -129,12 +130,9 @@ def _head_kind(tokens: list[str], cased: bool = True) -> tuple[AnswerType, str] 
             or (re.fullmatch(r"[a-z]{4,}(?:ed|ing)", low) and low not in _KIND_OF)
         ):
             break
-        phrase.append(tok)
-    for tok in reversed(phrase):
-        low = re.sub(r"['’]s$", "", tok.lower())
-        if low in _KIND_OF and not (cased and tok[0].isupper()):
-            return _KIND_OF[low], low
-    return None
+        if is_kind:
+            kinds.append(low)
+    return (_KIND_OF[kinds[-1]], kinds[-1]) if kinds else None
 
 
 def _kind(question: str, low: list[str]) -> tuple[AnswerType, str]:
