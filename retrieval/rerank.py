@@ -54,7 +54,11 @@ def features(
     sent_cov = max(covs)
     q_folded = f" {fold(spec.text)} "
     answer = max(
-        (c * type_fit(spec.kind, s, q_folded) for c, s in zip(covs, sents, strict=True) if c),
+        (
+            c * type_fit(spec.kind, s, q_folded, spec.unit)
+            for c, s in zip(covs, sents, strict=True)
+            if c
+        ),
         default=0.0,
     )
     subject = 0.0

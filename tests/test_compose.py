@@ -96,6 +96,15 @@ def test_a_question_in_the_coverage_is_not_the_answer() -> None:
     assert answer.answer.startswith('"Honda recalled')
 
 
+def test_a_sentence_that_names_the_head_noun_is_quoted() -> None:
+    lead = "The Sakurajima volcano erupted on Sunday evening, prompting evacuations on the island."
+    named = "Sakurajima, the volcano on the island of Kyushu, has erupted for centuries."
+    answer = extractive_answer(
+        "A volcano erupted on which Japanese island on Sunday?", [_doc("a", lead), _doc("b", named)]
+    )
+    assert "island of Kyushu" in answer.answer
+
+
 def test_two_passages_of_one_article_share_one_source_line() -> None:
     first = "The council voted 8-1 on Monday to build the floating solar farm on the reservoir."
     second = "The floating solar farm will power 4,000 homes once the council's plan is done."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval.answering.briefing import briefing_topic, lead_sentence
-from retrieval.answering.entities import mentions, type_fit
+from retrieval.answering.entities import attached, mentions, type_fit
 from retrieval.answering.question import analyse
 from retrieval.answering.speakers import explicit_speaker, speaker_matches, speakers
 from retrieval.text import content_stems, fold, occurs
@@ -38,6 +38,11 @@ from retrieval.text import content_stems, fold, occurs
         ("What storm battered the island this week?", "thing", ""),
         ("WHICH COUNTRY WILL HOST THE NEXT WORLD CUP?", "place", ""),
         ("Which Country Will Host The Next World Cup?", "place", ""),
+        # "which of these X" and plural kind nouns name the kind too
+        ("Which of these players wasn't traded before the deadline?", "person", ""),
+        ("Which of the following US cities saw the biggest rise in rents?", "place", ""),
+        ("Which two countries did NATO invite to join?", "place", ""),
+        ("Which of the following was named Word of the Year?", "thing", ""),
     ],
 )
 def test_expected_answer_and_subject(question: str, kind: str, subject: str) -> None:
@@ -148,3 +153,73 @@ def test_a_place_the_question_names_in_another_form_is_not_an_answer() -> None:
     folded = f" {fold('A volcano erupted on which Japanese island on Sunday?')} "
     assert type_fit("place", "Japan's Sakurajima volcano erupted on Sunday.", folded) < 1.0
     assert type_fit("place", "The volcano erupted in Indonesia on Sunday.", folded) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "head"),
+    [
+        ("A volcano erupted on which Japanese island on Sunday?", "island"),
+        ("Which wildly popular show was green lit for a new season?", "show"),
+        ("NASA hit an asteroid. What was the name of the mission?", "mission"),
+        ("Which of these players wasn't traded?", "player"),
+        ("Which Supreme Court ruling did the president call devastating?", "ruling"),
+        ("What did John Kirby say?", ""),
+    ],
+)
+def test_head_noun_of_the_question(question: str, head: str) -> None:
+    assert analyse(question).head == head
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Sakurajima, located on the island of Kyushu, erupted on Sunday.", 1.0),
+        ("The $325m mission, known as Dart, hit the asteroid.", 1.0),
+        ("Residents of Kyushu island were told to leave.", 1.0),
+        ("The streaming show “Squid Game” is coming back.", 1.0),
+        ("The island was evacuated on Sunday after the eruption.", 0.0),  # names nothing
+        ("Trump's team gave its version of the search.", 0.0),  # whose team, not its name
+        ("The two islands were evacuated.", 0.0),  # a count is not a name
+        ("The island of Japan's south was evacuated.", 0.0),  # the question names Japan
+    ],
+)
+def test_a_name_beside_the_head_noun(sentence: str, expected: float) -> None:
+    question = "A volcano erupted on which Japanese island on Sunday?"
+    spec = analyse(question)
+    head = "show" if "show" in sentence else "mission" if "mission" in sentence else spec.head
+    head = "team" if "team" in sentence else head
+    assert attached(head, spec.kind, sentence, f" {fold(question)} ") == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "unit", "fits", "misses"),
+    [
+        (
+            "Ukraine split from the Soviet Union in which year?",
+            "year",
+            "The holiday marks Ukraine's 1991 declaration of independence.",
+            "Ukraine marked Independence Day on Wednesday.",
+        ),
+        (
+            "What percentage of Britons believe they could beat a chimpanzee?",
+            "percent",
+            "The poll found 10% of Britons were confident.",
+            "The poll of 2,000 Britons was held in May.",
+        ),
+        (
+            "How much did the telescope cost?",
+            "money",
+            "NASA's $10 billion telescope sent its first images.",
+            "The telescope sits 1 million miles from Earth.",
+        ),
+    ],
+)
+def test_a_number_of_the_unit_asked_for_fits(
+    question: str, unit: str, fits: str, misses: str
+) -> None:
+    spec = analyse(question)
+    folded = f" {fold(question)} "
+    assert spec.unit == unit
+    assert type_fit(spec.kind, fits, folded, spec.unit) == 1.0
+    assert type_fit(spec.kind, misses, folded, spec.unit) < 0.5
+    assert type_fit(spec.kind, misses, folded) == 1.0  # without the unit any number fits

@@ -292,12 +292,25 @@ FITS: dict[str, dict[str, float]] = {
 }
 
 
-def type_fit(kind: str, sentence: str, question_folded: str) -> float:
+# What a number or date must show when the question asks for a unit ("in which year",
+# "what percentage", "how much did it cost"): another number answers it poorly.
+UNITS: dict[str, re.Pattern[str]] = {
+    "year": re.compile(r"\b(?:1[5-9]|20)\d{2}\b"),
+    "percent": re.compile(r"%|\bper ?cent"),
+    "money": re.compile(r"[$€£¥]|\b(?:dollars?|pounds?|euros?|yuan|yen|rupees?|bn)\b", re.I),
+}
+_OFF_UNIT = 0.3
+
+
+def type_fit(kind: str, sentence: str, question_folded: str, unit: str = "") -> float:
     """How well the sentence offers something new of the kind the question wants (0..1)."""
     fits = FITS.get(kind, {})
     best = 0.0
     for m in mentions(sentence):
         w = fits.get(m.kind, 0.0)
+        if unit and m.kind in ("number", "date"):
+            shown = sentence[m.start : m.start + len(m.text) + 12]  # "10 billion dollars"
+            w = w if UNITS[unit].search(shown) else min(w, _OFF_UNIT)
         if w <= best:
             continue
         words = [t for t in re.findall(r"\w+", m.text.lower()) if t not in STOPWORDS]
@@ -305,3 +318,35 @@ def type_fit(kind: str, sentence: str, question_folded: str) -> float:
             continue  # the question already names it ("Japan" for "Japanese"): not an answer
         best = w
     return best
+
+
+# How a name hangs on the noun it names: "the island of Kyushu", "the mission, known as
+# Dart", "the show “Squid Game”" (after the noun), "Kyushu island" (before it).
+_AFTER_HEAD = re.compile(
+    r"\s+of(?:\s+the)?\s+|(?:,\s*|\s+)(?:(?:known as|called|named|dubbed|titled|nicknamed)\s+)?"
+    r"[“\"‘']?"
+)
+
+
+def attached(head: str, kind: str, sentence: str, question_folded: str) -> float:
+    """1.0 when the sentence names something new right beside the question's head noun
+    ("which Japanese island" -> "the island of Kyushu"), else 0.0."""
+    if not head:
+        return 0.0
+    heads = list(re.finditer(rf"\b{re.escape(head)}(?:e?s)?\b", sentence, re.I))
+    if not heads:
+        return 0.0
+    for m in mentions(sentence):
+        if m.kind == "role" or (m.kind in ("number", "date") and kind not in ("number", "date")):
+            continue
+        words = [t for t in re.findall(r"\w+", m.text.lower()) if t not in STOPWORDS]
+        if not words or all(_named_in(t, question_folded) for t in words):
+            continue
+        end = m.start + len(m.text)
+        for h in heads:
+            if m.start >= h.end() and _AFTER_HEAD.fullmatch(sentence[h.end() : m.start]):
+                return 1.0
+            # "Kyushu island", not "Trump's team" (the team of Trump, not its name)
+            if h.start() == end + 1 and sentence[end] == " " and not re.search(r"['’]s$", m.text):
+                return 1.0
+    return 0.0

@@ -17,7 +17,7 @@ _KIND_NOUNS: dict[AnswerType, tuple[str, ...]] = {
     "place": (
         "country", "countries", "nation", "state", "city", "town", "continent", "region",
         "island", "province", "capital", "county", "place", "location", "destination",
-        "territory", "village", "port", "sea", "ocean", "river", "mountain",
+        "territory", "village", "port", "sea", "ocean", "river", "mountain", "airport",
     ),
     "org": (
         "company", "companies", "team", "club", "platform", "network", "brand", "firm",
@@ -35,6 +35,7 @@ _KIND_NOUNS: dict[AnswerType, tuple[str, ...]] = {
         "member", "golfer", "quarterback", "coach", "comedian", "host", "astronaut",
         "scientist", "journalist", "spokesman", "spokeswoman", "spokesperson", "chief",
         "owner", "boss", "manager", "footballer", "pitcher", "rocker", "legend",
+        "celeb", "people", "investor", "officer", "agent", "student", "sibling",
     ),
     "date": ("year", "month", "day", "date", "decade", "century", "season"),
     "number": (
@@ -98,6 +99,8 @@ class QuestionSpec:
     wants_speech: bool = False  # the answer is what someone said
     who_is: bool = False  # "who is X?": the answer describes X
     kind_noun: str = ""  # "country" of "which country"
+    head: str = ""  # "island" of "which Japanese island", "mission" of "the name of the mission"
+    unit: str = ""  # what a number or date answer must show: "year", "percent" or "money"
 
 
 # Words that end the noun phrase after "which"/"what" (besides stopwords and punctuation):
@@ -112,55 +115,99 @@ _PHRASE_ENDS = frozenset({
 _TOKEN = re.compile(r"[A-Za-z0-9][\w'’.-]*|[,;:?!()]")
 
 
-def _head_kind(tokens: list[str], cased: bool = True) -> tuple[AnswerType, str] | None:
-    """Kind of the noun phrase that starts `tokens` ("British pop star", "Supreme Court
-    ruling"): its last kind noun, skipping capitalised ones when the question is `cased`
-    (they are part of a name); a possessive one asks for its owner ("which country's new
-    prime minister")."""
+def _phrase(tokens: list[str], cased: bool = True) -> tuple[AnswerType | None, str, str]:
+    """Kind, kind noun and head word of the noun phrase that starts `tokens` ("British pop
+    star", "Supreme Court ruling"). The kind is its last kind noun, skipping capitalised ones
+    when the question is `cased` (they are part of a name); a possessive one asks for its
+    owner ("which country's new prime minister"). The head is its last lower-case word."""
     kinds: list[str] = []  # the phrase's kind nouns, in order
+    head = ""
     for tok in tokens[:6]:
-        low = re.sub(r"['’]s$", "", tok.lower())
-        is_kind = low in _KIND_OF and not (cased and tok[0].isupper())
-        if is_kind and low != tok.lower():
-            return _KIND_OF[low], low
+        bare = re.sub(r"['’]s$", "", tok.lower())
+        low = _singular(bare)
+        named = cased and tok[0].isupper()
+        if low in _KIND_OF and not named and bare != tok.lower():
+            return _KIND_OF[low], low, low
         if (
             not tok[0].isalnum()
             or low in STOPWORDS
             or low in _PHRASE_ENDS
+            or re.search(r"n['’]t$", low)  # "which of these players wasn't traded"
             or (re.fullmatch(r"[a-z]{4,}(?:ed|ing)", low) and low not in _KIND_OF)
         ):
             break
-        if is_kind:
-            kinds.append(low)
-    return (_KIND_OF[kinds[-1]], kinds[-1]) if kinds else None
+        if not named:
+            head = low
+            if low in _KIND_OF:
+                kinds.append(low)
+    return (_KIND_OF[kinds[-1]] if kinds else None), (kinds[-1] if kinds else ""), head
 
 
-def _kind(question: str, low: list[str]) -> tuple[AnswerType, str]:
-    """Expected answer type from the wh-word and the noun phrase that follows it."""
+def _singular(word: str) -> str:
+    """The kind noun a plural names ("players", "cities"), else the word."""
+    for end, base in (("ies", "y"), ("es", ""), ("s", "")):
+        if word.endswith(end) and word[: -len(end)] + base in _KIND_OF:
+            return word[: -len(end)] + base
+    return word
+
+
+# "Which of these players ...", "which of the following cities ...": the kind follows.
+_OF_THESE = re.compile(r"of (?:these|those|the following)\b", re.I)
+_NAME_OF = re.compile(r"\bname of (?:the|this|that|its|their) ([a-z]+)\b", re.I)
+
+
+def _kind(question: str, low: list[str]) -> tuple[AnswerType, str, str]:
+    """Expected answer type from the wh-word and the noun phrase that follows it, with that
+    phrase's kind noun and head word ("island" of "which Japanese island")."""
+    named = _NAME_OF.search(question)  # "what was the name of the mission?"
+    head = named.group(1).lower() if named else ""
     if _HOW_MANY.search(question):
-        return "number", ""
+        return "number", "", head
     tokens = _TOKEN.findall(question)
     cased = not (question.isupper() or question.istitle())  # "WHICH COUNTRY WON?"
     for i, tok in enumerate(tokens):
         if tok.lower() in ("which", "what", "whose"):
-            found = _head_kind(tokens[i + 1 :], cased)
-            if found:
-                return found
+            rest = tokens[i + 1 :]
+            of = _OF_THESE.match(" ".join(rest[:3]))
+            kind, noun, found = _phrase(rest[len(of.group().split()) if of else 0 :], cased)
+            head = head or found
+            if kind:
+                return kind, noun, head
     if "who" in low or "whom" in low:
-        return "person", ""
+        return "person", "", head
     if "where" in low:
-        return "place", ""
+        return "place", "", head
     if "when" in low:
-        return "date", ""
-    return "thing", ""
+        return "date", "", head
+    return "thing", "", head
+
+
+_MONEY = re.compile(
+    r"\bhow much (?:\w+ ){0,6}?(?:cost|costs|pay|paid|spend|spent|raise|raised|earn|earned|"
+    r"charge|fine|fined|sell|sold|worth|owe|budget)\b|"
+    r"\bwhat (?:is|was) the (?:\w+ )?(?:cost|price)\b",
+    re.I,
+)
+
+
+def _unit(question: str, kind: AnswerType, noun: str) -> str:
+    """What a number or date answer must show ("in which year" -> a year)."""
+    if kind == "date" and noun == "year":
+        return "year"
+    if kind == "number" and re.search(r"\bper ?cent(?:age)?\b", question, re.I):
+        return "percent"
+    if kind == "number" and _MONEY.search(question):
+        return "money"
+    return ""
 
 
 def analyse(question: str) -> QuestionSpec:
     """Take a question apart: expected answer type, named terms, the subject it names."""
     q = " ".join(question.replace("’", "'").split())
     low = words(q)
-    kind, noun = _kind(q, low)
-    spec = QuestionSpec(q, kind, content_stems(q), named_terms(q), kind_noun=noun)
+    kind, noun, head = _kind(q, low)
+    spec = QuestionSpec(q, kind, content_stems(q), named_terms(q), kind_noun=noun, head=head)
+    spec.unit = _unit(q, kind, noun)
     say = _SAY.search(q)
     who = _WHO_IS.match(q)
     if say:

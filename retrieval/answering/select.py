@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from retrieval.answering.entities import type_fit
+from retrieval.answering.entities import attached, type_fit
 from retrieval.answering.question import STANCE, QuestionSpec
 from retrieval.answering.speakers import speaker_matches, speakers
 from retrieval.text import content_stems, fold, split_sentences, term_in
@@ -22,6 +22,7 @@ WEIGHTS: dict[str, float] = {
     "context": 0.25,  # share of an earlier turn's words (follow-ups)
     "names": 0.0,  # share of the question's capitalised terms (lexical counts them)
     "fit": 0.8,  # offers something new of the expected kind (a person for "who")
+    "attached": 0.2,  # names something beside the question's head noun ("island of Kyushu")
     "speaker": 0.6,  # said by the subject of "what did X say"
     "speech": 0.05,  # an attributed statement or a quotation
     "lead": 0.1,  # the article's first sentence (news leads summarise)
@@ -104,7 +105,8 @@ def score_candidates(
         f["names"] = (
             sum(term_in(t, low) for t in spec.names) / len(spec.names) if spec.names else 0.0
         )
-        f["fit"] = type_fit(spec.kind, c.text, q_folded)
+        f["fit"] = type_fit(spec.kind, c.text, q_folded, spec.unit)
+        f["attached"] = attached(spec.head, spec.kind, c.text, q_folded)
         f["speaker"] = speaker_matches(spec.subject_stems, c.speaker, spec.names)
         if spec.who_is and not f["speaker"]:
             # "who is X": a sentence that names X (with a title or role) describes X
