@@ -224,7 +224,7 @@ class Newsdesk(NewsService):
                 q if context else standalone, result.passages, as_of=as_of, context=context
             )
         if note and not ans.refused:
-            ans.note = note
+            ans.note = f"{note} {ans.note}".strip()
         return self._finish(ans, q, standalone, as_of, result, started), result
 
     def brief(self, topic: str | None = None, *, as_of: date | None = None) -> Answer:

@@ -218,6 +218,12 @@ _RULES: list[Rule] = [
 ]
 
 
+def time_phrases(question: str) -> list[str]:
+    """Every time phrase in a question ("last week", "on Monday"), whatever its window."""
+    text = question.lower().replace("’", "'")
+    return [m.group() for pattern, _ in _RULES for m in pattern.finditer(text)]
+
+
 def parse_window(question: str, today: date) -> Window | None:
     """Return the inclusive (start, end) window a question's time phrase points to, or None.
 

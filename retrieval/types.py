@@ -189,6 +189,7 @@ class Answer:
     as_of: date | None = None
     verification: Verification | None = None
     note: str = ""  # a one-line note to show the user, e.g. why the LLM answer was replaced
+    tentative: bool = False  # no sentence answers it well: the closest reporting, said so
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -207,6 +208,8 @@ class Answer:
             data["verification"] = asdict(self.verification)
         if self.note:
             data["note"] = self.note
+        if self.tentative:
+            data["tentative"] = True
         return data
 
 

@@ -105,6 +105,23 @@ def test_a_sentence_that_names_the_head_noun_is_quoted() -> None:
     assert "island of Kyushu" in answer.answer
 
 
+def test_a_weak_best_sentence_is_shown_as_the_closest_reporting() -> None:
+    text = "The ferry was late again, and passengers waited on the pier."
+    weak = extractive_answer("Why did ferry workers walk out?", [_doc("f", text)])
+    assert weak.tentative and not weak.refused
+    assert "closest reporting" in weak.note and "closest reporting" in render_answer(weak)
+    assert weak.to_json()["tentative"] is True
+    strong = extractive_answer("Who backed the solar farm?", [_passage()])
+    assert not strong.tentative and not strong.note and "tentative" not in strong.to_json()
+
+
+def test_a_relative_time_phrase_does_not_weaken_the_answer() -> None:
+    text = "Ferry workers walked out over pay on Tuesday, stranding thousands of passengers."
+    dated = extractive_answer("Why did ferry workers walk out last week?", [_doc("f", text)])
+    plain = extractive_answer("Why did ferry workers walk out?", [_doc("f", text)])
+    assert dated.answer == plain.answer and not dated.tentative
+
+
 def test_two_passages_of_one_article_share_one_source_line() -> None:
     first = "The council voted 8-1 on Monday to build the floating solar farm on the reservoir."
     second = "The floating solar farm will power 4,000 homes once the council's plan is done."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from retrieval.evaluation.quiz import (
@@ -61,6 +62,10 @@ def test_summary_and_refusal_scores() -> None:
     bad = score_quiz(Q, _answer("no", refused=True), [])
     s = summarize([good, bad])
     assert (s["n"], s["answer_recall"], s["declined"], s["p95_ms"]) == (2, 0.5, 0.5, 10.0)
+    assert (s["tentative"], s["recall_confident"], s["recall_tentative"]) == (0.0, 1.0, None)
+    closest = score_quiz(Q, replace(_answer("Friends [1]"), tentative=True), [])
+    s = summarize([good, closest])
+    assert (s["tentative"], s["recall_confident"], s["recall_tentative"]) == (0.5, 1.0, 0.0)
     scores = refusal_scores([good, bad], [bad, bad, good])
     assert scores == {"refusal_precision": round(2 / 3, 4), "refusal_recall": round(2 / 3, 4)}
 

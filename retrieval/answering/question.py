@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from retrieval.text import STOPWORDS, content_stems, named_terms, stem, words
+from retrieval.timephrases import time_phrases
 from retrieval.types import Turn
 
 AnswerType = Literal["person", "place", "org", "date", "number", "speech", "thing"]
@@ -101,6 +102,7 @@ class QuestionSpec:
     kind_noun: str = ""  # "country" of "which country"
     head: str = ""  # "island" of "which Japanese island", "mission" of "the name of the mission"
     unit: str = ""  # what a number or date answer must show: "year", "percent" or "money"
+    dated: list[str] = field(default_factory=list)  # stems of its time phrases ("last week")
 
 
 # Words that end the noun phrase after "which"/"what" (besides stopwords and punctuation):
@@ -201,6 +203,13 @@ def _unit(question: str, kind: AnswerType, noun: str) -> str:
     return ""
 
 
+# A relative time phrase dates the question ("this week"); the coverage seldom repeats it.
+# Weekdays and dates ("on Sunday", "from 1952") are kept: articles name them too.
+_RELATIVE = re.compile(
+    r"\b(?:week|month|year|weekend|yesterday|today|tonight|night|morning|afternoon|evening)s?\b"
+)
+
+
 def analyse(question: str) -> QuestionSpec:
     """Take a question apart: expected answer type, named terms, the subject it names."""
     q = " ".join(question.replace("’", "'").split())
@@ -208,6 +217,8 @@ def analyse(question: str) -> QuestionSpec:
     kind, noun, head = _kind(q, low)
     spec = QuestionSpec(q, kind, content_stems(q), named_terms(q), kind_noun=noun, head=head)
     spec.unit = _unit(q, kind, noun)
+    relative = [p for p in time_phrases(q) if _RELATIVE.search(p)]
+    spec.dated = sorted({st for phrase in relative for st in content_stems(phrase)})
     say = _SAY.search(q)
     who = _WHO_IS.match(q)
     if say:

@@ -78,7 +78,9 @@ def score_candidates(
     cands = candidates(passages)
     if not cands:
         return []
-    q_stems = set(spec.stems)
+    # "last week" dates the question, and the coverage says "on Tuesday": the share of the
+    # question a sentence covers is a share of the rest
+    q_stems = set(spec.stems) - set(spec.dated) or set(spec.stems)
     ctx_stems = set(content_stems(context)) - q_stems
     stems = [set(content_stems(c.text)) for c in cands]
     unique = {c.key: st for c, st in zip(cands, stems, strict=True)}

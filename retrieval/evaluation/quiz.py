@@ -102,6 +102,7 @@ class QuizCheck:
     exclusive: bool
     ceiling: bool
     total_ms: float
+    tentative: bool = False  # answered as "the closest reporting", not as the answer
     reason: str = ""
     answer: str = ""
     expected: list[str] = field(default_factory=list)
@@ -129,6 +130,7 @@ def score_quiz(
         exclusive=exclusive,
         ceiling=any(occurs(a, given) for a in q.answers),
         total_ms=ans.timings_ms.get("total_ms", 0.0),
+        tentative=ans.tentative,
         reason=reason,
         answer=ans.answer,
         expected=q.answers,
@@ -136,7 +138,7 @@ def score_quiz(
     )
 
 
-def summarize(checks: Sequence[QuizCheck]) -> dict[str, float | int]:
+def summarize(checks: Sequence[QuizCheck]) -> dict[str, float | int | None]:
     """Rates over a set of checks (and latency p50/p95 of the whole answer)."""
     n = len(checks)
 
@@ -150,9 +152,18 @@ def summarize(checks: Sequence[QuizCheck]) -> dict[str, float | int]:
         "exclusive_recall": rate(c.exclusive for c in checks),
         "ceiling": rate(c.ceiling for c in checks),
         "declined": rate(c.refused for c in checks),
+        "tentative": rate(c.tentative for c in checks),
+        # answer recall of the confident answers and of the tentative ones
+        "recall_confident": _share(c.recall for c in checks if not c.refused and not c.tentative),
+        "recall_tentative": _share(c.recall for c in checks if c.tentative),
         "p50_ms": round(percentile(times, 50), 1),
         "p95_ms": round(percentile(times, 95), 1),
     }
+
+
+def _share(flags: Iterable[bool]) -> float | None:
+    got = list(flags)
+    return round(sum(got) / len(got), 4) if got else None
 
 
 def refusal_scores(

@@ -136,7 +136,7 @@ def format_quiz_table(result: QuizEval) -> str:
     lines = [
         f"held-out weeks (reported): {', '.join(s['held_out_weeks'])}; the others tune",
         f"{'part':<9} {'set':<11} {'n':>4} {'recall':>7} {'exclus.':>7} {'ceiling':>7} "
-        f"{'declined':>8} {'p50 ms':>7} {'p95 ms':>7}",
+        f"{'declined':>8} {'tentat.':>7} {'p50 ms':>7} {'p95 ms':>7}",
     ]
     for part, row in s["parts"].items():
         for name in SETS:
@@ -146,7 +146,14 @@ def format_quiz_table(result: QuizEval) -> str:
             lines.append(
                 f"{part:<9} {name:<11} {r['n']:>4} {r['answer_recall']:>7.3f} "
                 f"{r['exclusive_recall']:>7.3f} {r['ceiling']:>7.3f} {r['declined']:>8.3f} "
-                f"{r['p50_ms']:>7.0f} {r['p95_ms']:>7.0f}"
+                f"{r['tentative']:>7.3f} {r['p50_ms']:>7.0f} {r['p95_ms']:>7.0f}"
+            )
+        answerable = row.get("answerable")
+        if answerable and answerable["recall_tentative"] is not None:
+            lines.append(
+                f"{part:<9} answerable recall: confident answers "
+                f"{answerable['recall_confident']}, tentative ones "
+                f"{answerable['recall_tentative']}"
             )
         ref = row.get("refusal")
         if ref:
