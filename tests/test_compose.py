@@ -110,6 +110,7 @@ def test_a_weak_best_sentence_is_shown_as_the_closest_reporting() -> None:
     weak = extractive_answer("Why did ferry workers walk out?", [_doc("f", text)])
     assert weak.tentative and not weak.refused
     assert "closest reporting" in weak.note and "closest reporting" in render_answer(weak)
+    assert "<i>Nothing I have answers this directly" in telegram_answer(weak)
     assert weak.to_json()["tentative"] is True
     strong = extractive_answer("Who backed the solar farm?", [_passage()])
     assert not strong.tentative and not strong.note and "tentative" not in strong.to_json()
